@@ -1,0 +1,45 @@
+# One-command entry points. Everything runs from a fresh clone: the venv is created on demand.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+DEMO_HTTP_PORT ?= 8080
+DEMO_GRPC_PORT ?= 50051
+DEMO_MILVUS_PORT ?= 19530
+DEMO_UI_PORT ?= 3000
+
+.PHONY: install test demo demo-migrate bench lint format clean
+
+$(BIN)/w2z: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(BIN)/w2z
+
+install: $(BIN)/w2z
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+demo: install
+	$(BIN)/python -m w2z_dagster.demo --http-port $(DEMO_HTTP_PORT) --grpc-port $(DEMO_GRPC_PORT) \
+		--milvus-port $(DEMO_MILVUS_PORT) --ui-port $(DEMO_UI_PORT)
+
+demo-migrate: install
+	$(BIN)/python -m w2z_dagster.demo --no-ui --http-port $(DEMO_HTTP_PORT) --grpc-port $(DEMO_GRPC_PORT) \
+		--milvus-port $(DEMO_MILVUS_PORT)
+
+bench: install
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) .dagster_home logs export *.egg-info

@@ -1,0 +1,80 @@
+"""Weaviate's class JSON (what `GET /v1/schema/{Class}` returns) read into a `CollectionSchema`.
+
+Reading the JSON rather than weaviate-client's config dataclasses keeps this pure and testable, and the
+JSON is Weaviate's own stable wire format.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from w2z_dagster.core.schema import CollectionSchema, PropertySpec, VectorSpec, WeaviateType
+
+LEGACY_VECTOR = "default"
+_TYPES = {t.value: t for t in WeaviateType}
+_DEPRECATED = {"string": WeaviateType.TEXT, "string[]": WeaviateType.TEXT_ARRAY}
+
+
+def parse_property(raw: dict[str, Any]) -> PropertySpec:
+    data_type = raw["dataType"]
+    first = data_type[0]
+    if first[:1].isupper():
+        return PropertySpec(
+            name=raw["name"],
+            data_type=WeaviateType.REFERENCE,
+            reference_targets=tuple(data_type),
+            description=raw.get("description"),
+        )
+    kind = _DEPRECATED.get(first) or _TYPES.get(first)
+    if kind is None:
+        raise ValueError(f"property '{raw['name']}' has Weaviate type '{first}', which w2z does not know")
+    return PropertySpec(
+        name=raw["name"],
+        data_type=kind,
+        nested=tuple(parse_property(n) for n in raw.get("nestedProperties") or ()),
+        description=raw.get("description"),
+    )
+
+
+def parse_vector(
+    name: str, index_type: str | None, index_config: dict[str, Any] | None, legacy: bool
+) -> VectorSpec:
+    config = index_config or {}
+    hnsw = config.get("hnsw", config) if index_type == "dynamic" else config
+    multi = config.get("multivector") or config.get("multiVector") or {}
+    params = {}
+    if "maxConnections" in hnsw:
+        params["maxConnections"] = int(hnsw["maxConnections"])
+    if "efConstruction" in hnsw:
+        params["efConstruction"] = int(hnsw["efConstruction"])
+    return VectorSpec(
+        name=name,
+        legacy=legacy,
+        index_type=index_type or "hnsw",
+        distance=config.get("distance") or config.get("distanceMetric") or "cosine",
+        multi=bool(multi.get("enabled", False)),
+        index_params=params,
+    )
+
+
+def parse_vectors(raw: dict[str, Any]) -> tuple[VectorSpec, ...]:
+    """Legacy classes keep their one vector at the top level; named vectors live under `vectorConfig`."""
+    vectors: list[VectorSpec] = []
+    if raw.get("vectorIndexConfig") is not None or (raw.get("vectorizer") and not raw.get("vectorConfig")):
+        vectors.append(
+            parse_vector(LEGACY_VECTOR, raw.get("vectorIndexType"), raw.get("vectorIndexConfig"), True)
+        )
+    for name, named in sorted((raw.get("vectorConfig") or {}).items()):
+        vectors.append(
+            parse_vector(name, named.get("vectorIndexType"), named.get("vectorIndexConfig"), False)
+        )
+    return tuple(vectors)
+
+
+def parse_class(raw: dict[str, Any]) -> CollectionSchema:
+    return CollectionSchema(
+        name=raw["class"],
+        properties=tuple(parse_property(p) for p in raw.get("properties") or ()),
+        vectors=parse_vectors(raw),
+        multi_tenant=bool((raw.get("multiTenancyConfig") or {}).get("enabled", False)),
+    )

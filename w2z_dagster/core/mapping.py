@@ -1,0 +1,533 @@
+"""How a Weaviate collection becomes one Milvus collection: the migration plan.
+
+Everything is decided here, once, from the typed source schema; `transform` only executes the plan
+per object. The decisions and their reasons are written up in docs/mapping.md.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal, NamedTuple
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from w2z_dagster.core.names import NameAllocator, collection_name, name_problem
+from w2z_dagster.core.profiles import TargetLimits, TargetProfile, limits_for
+from w2z_dagster.core.schema import CollectionSchema, PropertySpec, VectorSpec, WeaviateType
+
+ID_FIELD = "id"
+UUID_FIELD = "uuid"
+TENANT_FIELD = "tenant"
+LEGACY_VECTOR_FIELD = "vector"
+
+UUID_BYTES = 36
+# `YYYY-MM-DDTHH:MM:SS.ffffffZ`: fixed width, so string order is time order.
+DATE_BYTES = 27
+# Weaviate caps tenant names at 64 ASCII characters; 255 (the Milvus name limit) leaves headroom.
+TENANT_BYTES = 255
+MULTI_TENANT_ID_BYTES = TENANT_BYTES + 1 + UUID_BYTES
+
+# Weaviate's own HNSW defaults, used when the source reports no index parameters.
+WEAVIATE_HNSW_DEFAULTS = {"maxConnections": 32, "efConstruction": 128}
+
+FULL = -1
+"""Sentinel length in the type table: the profile's largest VARCHAR."""
+
+
+class TypeRule(NamedTuple):
+    data_type: str
+    element_type: str | None = None
+    max_length: int | None = None
+    note: str = ""
+
+
+TYPE_TABLE: dict[WeaviateType, TypeRule] = {
+    WeaviateType.TEXT: TypeRule("VARCHAR", max_length=FULL, note="length counted in UTF-8 bytes"),
+    WeaviateType.TEXT_ARRAY: TypeRule("ARRAY", "VARCHAR", FULL),
+    WeaviateType.INT: TypeRule("INT64"),
+    WeaviateType.INT_ARRAY: TypeRule("ARRAY", "INT64"),
+    WeaviateType.NUMBER: TypeRule("DOUBLE"),
+    WeaviateType.NUMBER_ARRAY: TypeRule("ARRAY", "DOUBLE"),
+    WeaviateType.BOOLEAN: TypeRule("BOOL"),
+    WeaviateType.BOOLEAN_ARRAY: TypeRule("ARRAY", "BOOL"),
+    WeaviateType.DATE: TypeRule(
+        "VARCHAR", max_length=DATE_BYTES, note="UTC RFC 3339, microseconds, fixed width: sorts and filters"
+    ),
+    WeaviateType.DATE_ARRAY: TypeRule("ARRAY", "VARCHAR", DATE_BYTES, note="UTC RFC 3339, microseconds"),
+    WeaviateType.UUID: TypeRule("VARCHAR", max_length=UUID_BYTES),
+    WeaviateType.UUID_ARRAY: TypeRule("ARRAY", "VARCHAR", UUID_BYTES),
+    WeaviateType.GEO: TypeRule("JSON", note='{"latitude", "longitude"} as float32-exact doubles'),
+    WeaviateType.PHONE: TypeRule("JSON", note="the phoneNumber object as Weaviate returns it"),
+    WeaviateType.BLOB: TypeRule("VARCHAR", max_length=FULL, note="base64 text, as Weaviate returns it"),
+    WeaviateType.OBJECT: TypeRule("JSON", note="nested dates as UTC RFC 3339 text"),
+    WeaviateType.OBJECT_ARRAY: TypeRule("JSON", note="nested dates as UTC RFC 3339 text"),
+    WeaviateType.REFERENCE: TypeRule("ARRAY", "VARCHAR", UUID_BYTES, note="target object UUIDs"),
+}
+
+
+class MetricRule(NamedTuple):
+    metric: str
+    parity: bool
+    note: str = ""
+
+
+_NO_METRIC = "Milvus has no {} metric for float vectors: indexed with L2, so search results differ"
+
+METRIC_TABLE: dict[str, MetricRule] = {
+    "cosine": MetricRule("COSINE", True),
+    "dot": MetricRule("IP", True),
+    "l2-squared": MetricRule("L2", True),
+    "hamming": MetricRule("L2", False, _NO_METRIC.format("hamming")),
+    "manhattan": MetricRule("L2", False, _NO_METRIC.format("manhattan")),
+}
+
+
+class FieldRole(StrEnum):
+    ID = "id"
+    UUID = "uuid"
+    TENANT = "tenant"
+    PROPERTY = "property"
+    REFERENCE = "reference"
+    VECTOR = "vector"
+    MULTI_VECTOR = "multi_vector"
+
+
+class MilvusField(BaseModel):
+    """One target field, in the vocabulary of pymilvus `add_field` (DataType member names).
+
+    `role`, `source`, `source_type`, `weaviate_type` and `note` say where a planned field comes from;
+    a field described from an existing target leaves them at their defaults.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    data_type: str
+    element_type: str | None = None
+    max_length: int | None = None
+    max_capacity: int | None = None
+    dim: int | None = None
+    nullable: bool = False
+    is_primary: bool = False
+    is_partition_key: bool = False
+    role: FieldRole = FieldRole.PROPERTY
+    source: str | None = None
+    source_type: str = ""
+    weaviate_type: WeaviateType | None = None
+    note: str = ""
+
+    @property
+    def type_text(self) -> str:
+        if self.data_type == "VARCHAR":
+            return f"VARCHAR({self.max_length})"
+        if self.data_type == "ARRAY":
+            element = f"VARCHAR({self.max_length})" if self.element_type == "VARCHAR" else self.element_type
+            return f"ARRAY<{element}>[{self.max_capacity}]"
+        if self.dim is not None:
+            return f"{self.data_type}({self.dim})"
+        return self.data_type
+
+
+class IndexPlan(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    field: str
+    index_type: str
+    metric: str
+    params: dict[str, int] = Field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        params = " ".join(f"{k}={v}" for k, v in self.params.items())
+        return " ".join(part for part in (self.index_type, params, self.metric) if part)
+
+
+class SkippedProperty(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    source_type: str
+    reason: str
+
+
+class MappingOptions(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    blobs: Literal["skip", "store"] = "skip"
+    missing_vector: Literal["reject", "null"] = "reject"
+    vector_dimensions: dict[str, int] = Field(default_factory=dict)
+    max_vector_fields: int | None = Field(default=None, ge=1)
+
+
+class MigrationPlan(BaseModel):
+    """The target schema plus everything `transform` and verification need to follow it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    target: str
+    profile: TargetProfile
+    multi_tenant: bool
+    fields: tuple[MilvusField, ...]
+    indexes: tuple[IndexPlan, ...]
+    notes: tuple[str, ...] = ()
+    search_parity_expected: dict[str, bool] = Field(default_factory=dict)
+    dimensions: dict[str, int] = Field(default_factory=dict)
+    skipped: tuple[SkippedProperty, ...] = ()
+    source_properties: tuple[PropertySpec, ...] = ()
+    options: MappingOptions = MappingOptions()
+
+    def field(self, name: str) -> MilvusField:
+        return next(f for f in self.fields if f.name == name)
+
+    def fields_with(self, *roles: FieldRole) -> tuple[MilvusField, ...]:
+        return tuple(f for f in self.fields if f.role in roles)
+
+    def field_by_role(self, role: FieldRole) -> MilvusField:
+        """The first field of `role`; for ID, UUID and TENANT the only one."""
+        return next(f for f in self.fields if f.role == role)
+
+    def field_for(self, role: FieldRole, source: str | None = None) -> MilvusField | None:
+        """The field holding Weaviate property/reference/vector `source`, or the w2z field of `role`."""
+        return next((f for f in self.fields if f.role == role and f.source == source), None)
+
+    def index_for(self, field: str) -> IndexPlan | None:
+        return next((i for i in self.indexes if i.field == field), None)
+
+    @property
+    def field_names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    @property
+    def limits(self) -> TargetLimits:
+        return limits_for(self.profile)
+
+    def mapping_table(self) -> list[dict[str, str]]:
+        rows = []
+        for f in self.fields:
+            flags = [
+                flag
+                for flag, on in (
+                    ("primary key", f.is_primary),
+                    ("partition key", f.is_partition_key),
+                    ("nullable", f.nullable),
+                )
+                if on
+            ]
+            index = self.index_for(f.name)
+            if index is not None:
+                flags.append(f"index {index.text}")
+            if f.note:
+                flags.append(f.note)
+            rows.append(
+                {
+                    "weaviate_property": f.source or "",
+                    "weaviate_type": f.source_type,
+                    "milvus_field": f.name,
+                    "milvus_type": f.type_text,
+                    "notes": "; ".join(flags),
+                }
+            )
+        for s in self.skipped:
+            rows.append(
+                {
+                    "weaviate_property": s.source,
+                    "weaviate_type": s.source_type,
+                    "milvus_field": "",
+                    "milvus_type": "",
+                    "notes": s.reason,
+                }
+            )
+        return rows
+
+
+class PlanError(ValueError):
+    """The collection cannot be planned as asked; the message says what is wrong and how to fix it."""
+
+
+def build_plan(
+    schema: CollectionSchema, profile: TargetProfile, options: MappingOptions | None = None
+) -> MigrationPlan:
+    options = options or MappingOptions()
+    profile = TargetProfile(profile)
+    limits = limits_for(profile)
+    if options.missing_vector == "null" and not limits.nullable_vectors:
+        raise PlanError(
+            f"missing_vector='null' is not supported on the {profile} profile (it stores null vectors "
+            "as zeros); use missing_vector='reject'"
+        )
+    names = NameAllocator(limits.max_name_bytes)
+    notes: list[str] = []
+    fields = _system_fields(schema.multi_tenant, names)
+
+    vector_fields, indexes, parity, dimensions = _vector_fields(schema, limits, options, names, notes)
+    fields += vector_fields
+
+    stored = [p for p in schema.properties if options.blobs == "store" or p.data_type != WeaviateType.BLOB]
+    skipped = tuple(
+        SkippedProperty(source=p.name, source_type=p.data_type.value, reason="blob skipped (blobs='skip')")
+        for p in schema.properties
+        if p not in stored
+    )
+    property_names = names.allocate(p.name for p in stored)
+    for prop in stored:
+        fields.append(_property_field(prop, property_names[prop.name], limits))
+        _note_rename("property", prop.name, property_names[prop.name], notes)
+
+    if len(fields) > limits.max_fields:
+        raise PlanError(
+            f"collection '{schema.name}' needs {len(fields)} Milvus fields; {profile} allows at most "
+            f"{limits.max_fields}; skip blobs or split the collection"
+        )
+    target = collection_name(schema.name, limits.max_name_bytes)
+    if target != schema.name:
+        notes.append(f"collection '{schema.name}' is created as '{target}' (Milvus name rules)")
+    return MigrationPlan(
+        source=schema.name,
+        target=target,
+        profile=profile,
+        multi_tenant=schema.multi_tenant,
+        fields=tuple(fields),
+        indexes=tuple(indexes),
+        notes=tuple(notes),
+        search_parity_expected=parity,
+        dimensions=dimensions,
+        skipped=skipped,
+        source_properties=tuple(stored),
+        options=options,
+    )
+
+
+def _system_fields(multi_tenant: bool, names: NameAllocator) -> list[MilvusField]:
+    for name in (ID_FIELD, UUID_FIELD, TENANT_FIELD) if multi_tenant else (ID_FIELD,):
+        names.reserve(name)
+    if not multi_tenant:
+        return [
+            MilvusField(
+                name=ID_FIELD,
+                data_type="VARCHAR",
+                max_length=UUID_BYTES,
+                is_primary=True,
+                role=FieldRole.ID,
+                source_type="object id",
+                note="the Weaviate UUID",
+            )
+        ]
+    return [
+        MilvusField(
+            name=ID_FIELD,
+            data_type="VARCHAR",
+            max_length=MULTI_TENANT_ID_BYTES,
+            is_primary=True,
+            role=FieldRole.ID,
+            source_type="tenant + object id",
+            note="'<tenant>:<uuid>', so one UUID in two tenants never collides",
+        ),
+        MilvusField(
+            name=UUID_FIELD,
+            data_type="VARCHAR",
+            max_length=UUID_BYTES,
+            role=FieldRole.UUID,
+            source_type="object id",
+            note="the bare Weaviate UUID",
+        ),
+        MilvusField(
+            name=TENANT_FIELD,
+            data_type="VARCHAR",
+            max_length=TENANT_BYTES,
+            is_partition_key=True,
+            role=FieldRole.TENANT,
+            source_type="tenant",
+            note="not nullable: Milvus forbids a nullable partition key",
+        ),
+    ]
+
+
+def _vector_fields(
+    schema: CollectionSchema,
+    limits: TargetLimits,
+    options: MappingOptions,
+    names: NameAllocator,
+    notes: list[str],
+) -> tuple[list[MilvusField], list[IndexPlan], dict[str, bool], dict[str, int]]:
+    """Vector fields, their indexes, search parity per field and dimension per Weaviate vector name."""
+    legacy = [v for v in schema.vectors if v.legacy]
+    if legacy:
+        names.reserve(LEGACY_VECTOR_FIELD)
+    named = names.allocate(v.name for v in schema.vectors if not v.legacy)
+    fields: list[MilvusField] = []
+    indexes: list[IndexPlan] = []
+    parity: dict[str, bool] = {}
+    dimensions: dict[str, int] = {}
+    for spec in schema.vectors:
+        name = LEGACY_VECTOR_FIELD if spec.legacy else named[spec.name]
+        if not spec.legacy:
+            _note_rename("vector", spec.name, name, notes)
+        metric = METRIC_TABLE.get(spec.distance)
+        if metric is None:
+            raise PlanError(
+                f"vector '{spec.name}' uses distance '{spec.distance}', which w2z cannot map; "
+                f"known distances: {', '.join(METRIC_TABLE)}"
+            )
+        dim = _dimension(spec, options, limits)
+        if dim is not None:
+            dimensions[spec.name] = dim
+        label = "legacy vector" if spec.legacy else f"vector '{spec.name}'"
+        source_type = f"{label} ({spec.distance}, {spec.index_type})"
+        if spec.multi:
+            note = "multi-vector as a JSON list of float32 vectors; not searchable in Milvus"
+            notes.append(f"{label} is a multi-vector: stored in JSON field '{name}', not searchable")
+            fields.append(
+                MilvusField(
+                    name=name,
+                    data_type="JSON",
+                    nullable=True,
+                    role=FieldRole.MULTI_VECTOR,
+                    source=spec.name,
+                    source_type=f"multi-{source_type}",
+                    note=note,
+                )
+            )
+            parity[name] = False
+            continue
+        index, index_note = _index(spec, name, metric.metric, limits)
+        field_notes = [n for n in (metric.note, index_note) if n]
+        notes.extend(f"{label}: {n}" for n in field_notes)
+        fields.append(
+            MilvusField(
+                name=name,
+                data_type="FLOAT_VECTOR",
+                dim=dim,
+                nullable=options.missing_vector == "null",
+                role=FieldRole.VECTOR,
+                source=spec.name,
+                source_type=source_type,
+                note="; ".join(field_notes),
+            )
+        )
+        indexes.append(index)
+        parity[name] = metric.parity
+    dense = [f for f in fields if f.role == FieldRole.VECTOR]
+    max_vectors = options.max_vector_fields or limits.max_vector_fields
+    if not dense:
+        raise PlanError(
+            f"collection '{schema.name}' has no single-vector space; Milvus needs at least one "
+            "FLOAT_VECTOR field (multi-vectors are stored as JSON)"
+        )
+    if len(dense) > max_vectors:
+        raise PlanError(
+            f"collection '{schema.name}' has {len(dense)} vectors; the target allows at most "
+            f"{max_vectors} vector fields per collection; use a target configured for more and set "
+            "MappingOptions(max_vector_fields=N)"
+        )
+    return fields, indexes, parity, dimensions
+
+
+def _dimension(spec: VectorSpec, options: MappingOptions, limits: TargetLimits) -> int | None:
+    given = options.vector_dimensions.get(spec.name)
+    if spec.dimension is not None and given is not None and given != spec.dimension:
+        raise PlanError(
+            f"vector '{spec.name}' was observed with dimension {spec.dimension} but vector_dimensions "
+            f"says {given}; correct or drop the option"
+        )
+    dim = spec.dimension if spec.dimension is not None else given
+    if dim is None:
+        if spec.multi:
+            return None
+        raise PlanError(
+            f"vector '{spec.name}' has no known dimension; pass "
+            f"MappingOptions(vector_dimensions={{'{spec.name}': N}})"
+        )
+    if not limits.min_dim <= dim <= limits.max_dim:
+        raise PlanError(
+            f"vector '{spec.name}' has dimension {dim}; Milvus FLOAT_VECTOR allows "
+            f"{limits.min_dim} to {limits.max_dim}"
+        )
+    return dim
+
+
+def _index(spec: VectorSpec, field: str, metric: str, limits: TargetLimits) -> tuple[IndexPlan, str]:
+    """Carry the Weaviate index over where the target honours index choices."""
+    if limits.autoindex_only:
+        note = f"Weaviate {spec.index_type} index becomes AUTOINDEX (Zilliz Cloud chooses the index)"
+        return IndexPlan(field=field, index_type="AUTOINDEX", metric=metric), note
+    if spec.index_type in ("hnsw", "dynamic"):
+        source = {**WEAVIATE_HNSW_DEFAULTS, **spec.index_params}
+        params = {"M": source["maxConnections"], "efConstruction": source["efConstruction"]}
+        note = (
+            "Weaviate dynamic index (flat, then HNSW) built as HNSW" if spec.index_type == "dynamic" else ""
+        )
+        return IndexPlan(field=field, index_type="HNSW", metric=metric, params=params), note
+    if spec.index_type in ("flat", "none"):
+        note = "Weaviate had no vector index; exact FLAT index" if spec.index_type == "none" else ""
+        return IndexPlan(field=field, index_type="FLAT", metric=metric), note
+    note = f"Weaviate index '{spec.index_type}' has no Milvus equivalent; AUTOINDEX"
+    return IndexPlan(field=field, index_type="AUTOINDEX", metric=metric), note
+
+
+def _property_field(prop: PropertySpec, name: str, limits: TargetLimits) -> MilvusField:
+    rule = TYPE_TABLE[prop.data_type]
+    is_array = rule.data_type == "ARRAY"
+    max_length = limits.max_varchar_bytes if rule.max_length == FULL else rule.max_length
+    reference = prop.data_type == WeaviateType.REFERENCE
+    source_type = prop.data_type.value
+    if reference:
+        source_type = f"cross-reference → {', '.join(prop.reference_targets)}"
+    notes = [rule.note] if rule.note else []
+    if name != prop.name:
+        notes.append(f"renamed: '{prop.name}' {_rename_reason(prop.name)}")
+    return MilvusField(
+        name=name,
+        data_type=rule.data_type,
+        element_type=rule.element_type,
+        max_length=max_length,
+        max_capacity=limits.max_array_capacity if is_array else None,
+        nullable=True,
+        role=FieldRole.REFERENCE if reference else FieldRole.PROPERTY,
+        source=prop.name,
+        source_type=source_type,
+        weaviate_type=prop.data_type,
+        note="; ".join(notes),
+    )
+
+
+def _rename_reason(name: str) -> str:
+    return name_problem(name) or "is already taken by another field"
+
+
+def _note_rename(kind: str, source: str, target: str, notes: list[str]) -> None:
+    if source != target:
+        notes.append(f"{kind} '{source}' is stored as field '{target}' ({source!r} {_rename_reason(source)})")
+
+
+_COMPARED = ("data_type", "element_type", "dim", "is_primary", "is_partition_key")
+
+
+def plan_matches(plan: MigrationPlan, described: list[MilvusField]) -> list[str]:
+    """Why an existing target cannot take this plan's rows; empty when it can.
+
+    Larger VARCHAR/ARRAY sizes and extra nullability in the target are compatible (every planned value
+    fits); a size the target does not report (None) is not held against it.
+    """
+    target = {f.name: f for f in described}
+    problems = []
+    for planned in plan.fields:
+        actual = target.get(planned.name)
+        if actual is None:
+            problems.append(f"field '{planned.name}' ({planned.type_text}) is missing from the target")
+            continue
+        for attr in _COMPARED:
+            want, have = getattr(planned, attr), getattr(actual, attr)
+            if want != have:
+                problems.append(f"field '{planned.name}': {attr} is {have!r} in the target, planned {want!r}")
+        for attr in ("max_length", "max_capacity"):
+            want, have = getattr(planned, attr), getattr(actual, attr)
+            if want is not None and have is not None and have < want:
+                problems.append(f"field '{planned.name}': {attr} is {have} in the target, planned {want}")
+        if planned.nullable and not actual.nullable:
+            problems.append(f"field '{planned.name}' is not nullable in the target, planned nullable")
+    planned_names = {f.name for f in plan.fields}
+    problems += [
+        f"the target has field '{n}' that the plan does not" for n in target if n not in planned_names
+    ]
+    return problems

@@ -1,0 +1,71 @@
+"""Target profiles and the limits w2z enforces for each.
+
+Milvus Lite accepts names, sizes and values that a real Milvus server or Zilliz Cloud rejects, so a
+migration rehearsed on Lite could fail on the real target. w2z therefore checks the server limits
+itself; the `lite` profile deliberately enforces the same limits as `milvus`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import PurePath
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict
+
+
+class TargetProfile(StrEnum):
+    ZILLIZ_SERVERLESS = "zilliz-serverless"
+    ZILLIZ_DEDICATED = "zilliz-dedicated"
+    MILVUS = "milvus"
+    LITE = "lite"
+
+
+class TargetLimits(BaseModel):
+    """Server limits (Milvus defaults, Zilliz Cloud docs); see docs/mapping.md for the sources."""
+
+    model_config = ConfigDict(frozen=True)
+
+    max_fields: int = 64
+    max_vector_fields: int = 4
+    max_varchar_bytes: int = 65_535
+    max_array_capacity: int = 4_096
+    max_json_bytes: int = 65_536
+    min_dim: int = 2
+    max_dim: int = 32_768
+    max_name_bytes: int = 255
+    max_request_bytes: int = 64 * 1024 * 1024
+    autoindex_only: bool = False
+    nullable_vectors: bool = True
+
+
+_LIMITS: dict[TargetProfile, TargetLimits] = {
+    TargetProfile.ZILLIZ_SERVERLESS: TargetLimits(max_vector_fields=4, autoindex_only=True),
+    TargetProfile.ZILLIZ_DEDICATED: TargetLimits(max_vector_fields=10, autoindex_only=True),
+    TargetProfile.MILVUS: TargetLimits(max_vector_fields=4),
+    # Lite reads a null vector back as zeros, so a nullable vector would not round-trip.
+    TargetProfile.LITE: TargetLimits(max_vector_fields=4, nullable_vectors=False),
+}
+
+_SERVER_SCHEMES = frozenset({"http", "https", "tcp", "grpc", "grpcs"})
+
+
+def limits_for(profile: TargetProfile) -> TargetLimits:
+    return _LIMITS[TargetProfile(profile)]
+
+
+def profile_for_uri(uri: str) -> TargetProfile:
+    """Guess the profile from a MilvusClient URI; callers may override the guess.
+
+    A `.db` path is what pymilvus itself treats as Milvus Lite, and anything that is not a server URL
+    can only be a local Lite directory.
+    """
+    parts = urlsplit(uri.strip())
+    if PurePath(parts.path).suffix == ".db" or parts.scheme.lower() not in _SERVER_SCHEMES:
+        return TargetProfile.LITE
+    host = (parts.hostname or "").lower()
+    if "zilliz" in host and "serverless" in host:
+        return TargetProfile.ZILLIZ_SERVERLESS
+    if host.endswith(("zillizcloud.com", "zilliz.com")):
+        return TargetProfile.ZILLIZ_DEDICATED
+    return TargetProfile.MILVUS

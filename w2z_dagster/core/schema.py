@@ -1,0 +1,114 @@
+"""Typed model of a Weaviate collection, independent of weaviate-client.
+
+The rest of the core (mapping, transform, verification) reasons about these plain models so that only
+`source.py` ever needs to know how weaviate-client represents a collection.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class WeaviateType(StrEnum):
+    """Weaviate data types, spelled as Weaviate spells them in `dataType`."""
+
+    TEXT = "text"
+    TEXT_ARRAY = "text[]"
+    INT = "int"
+    INT_ARRAY = "int[]"
+    NUMBER = "number"
+    NUMBER_ARRAY = "number[]"
+    BOOLEAN = "boolean"
+    BOOLEAN_ARRAY = "boolean[]"
+    DATE = "date"
+    DATE_ARRAY = "date[]"
+    UUID = "uuid"
+    UUID_ARRAY = "uuid[]"
+    GEO = "geoCoordinates"
+    PHONE = "phoneNumber"
+    BLOB = "blob"
+    OBJECT = "object"
+    OBJECT_ARRAY = "object[]"
+    REFERENCE = "cross-reference"
+
+
+class PropertySpec(BaseModel):
+    """One Weaviate property; references carry their target collections instead of a scalar type."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    data_type: WeaviateType
+    reference_targets: tuple[str, ...] = ()
+    nested: tuple[PropertySpec, ...] = ()
+    description: str | None = None
+
+
+class VectorSpec(BaseModel):
+    """One vector space of a collection: the legacy unnamed vector is called `default`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    legacy: bool = False
+    index_type: str = "hnsw"
+    distance: str = "cosine"
+    multi: bool = False
+    dimension: int | None = None
+    index_params: dict[str, int] = Field(default_factory=dict)
+
+
+class TenantSpec(BaseModel):
+    """A tenant and whether Weaviate lets us read it now (only ACTIVE/HOT tenants are readable)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    status: str
+
+    @property
+    def active(self) -> bool:
+        return self.status == "ACTIVE"
+
+
+class CollectionSchema(BaseModel):
+    """Everything w2z needs to know about a source collection before the first object moves."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    properties: tuple[PropertySpec, ...] = ()
+    vectors: tuple[VectorSpec, ...] = ()
+    multi_tenant: bool = False
+    tenants: tuple[TenantSpec, ...] = ()
+    object_count: int = 0
+    counts_by_tenant: dict[str, int] = Field(default_factory=dict)
+
+    def property(self, name: str) -> PropertySpec:
+        return next(p for p in self.properties if p.name == name)
+
+
+class SourceObject(BaseModel):
+    """One Weaviate object as plain Python values.
+
+    Property values are what weaviate-client decodes, normalised to builtins: str, int, float, bool,
+    tz-aware datetime, lists of those, dicts for geoCoordinates (`latitude`, `longitude`), phoneNumber
+    (`input`, `default_country`, `country_code`, `national`, `national_formatted`,
+    `international_formatted`, `valid`) and nested objects, base64 str for blobs, str for uuids, and
+    None where the object has no value. References are lists of target UUID strings. Vectors are
+    lists of floats (lists of lists for multi-vectors), keyed by vector name (`default` for legacy).
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    uuid: str
+    tenant: str | None = None
+    properties: dict[str, Any] = Field(default_factory=dict)
+    references: dict[str, list[str]] = Field(default_factory=dict)
+    vectors: dict[str, Any] = Field(default_factory=dict)
+    created: datetime | None = None
+    updated: datetime | None = None

@@ -1,0 +1,61 @@
+"""Settings from the environment and `.env`, under the names the older migration script used.
+
+Keeping the older script's variable names lets teams reuse their existing `.env` unchanged.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MAX_BATCH_SIZE = 10_000
+DEFAULT_GRPC_PORT = 50051
+
+
+class Settings(BaseSettings):
+    """Every knob of w2z; flags and Dagster run config override these per run."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    weaviate_endpoint: str = Field("http://localhost:8080", validation_alias="WEAVIATE_ENDPOINT")
+    weaviate_grpc_endpoint: str | None = Field(None, validation_alias="WEAVIATE_GRPC_ENDPOINT")
+    weaviate_api_key: SecretStr | None = Field(None, validation_alias="WEAVIATE_API_KEY")
+    zilliz_cloud_uri: str = Field("./w2z_milvus.db", validation_alias="ZILLIZ_CLOUD_URI")
+    zilliz_cloud_api_key: SecretStr | None = Field(None, validation_alias="ZILLIZ_CLOUD_API_KEY")
+    zilliz_cloud_database: str = Field("default", validation_alias="ZILLIZ_CLOUD_DATABASE")
+    zilliz_target_profile: str | None = Field(None, validation_alias="ZILLIZ_TARGET_PROFILE")
+    migration_batch_size: int = Field(250, validation_alias="MIGRATION_BATCH_SIZE")
+    migration_max_retries: int = Field(3, validation_alias="MIGRATION_MAX_RETRIES")
+    migration_retry_delay: float = Field(1.0, validation_alias="MIGRATION_RETRY_DELAY")
+    include_collections: str = Field("*", validation_alias="W2Z_INCLUDE_COLLECTIONS")
+    exclude_collections: str = Field("", validation_alias="W2Z_EXCLUDE_COLLECTIONS")
+    log_file: str = Field("logs/migration.log", validation_alias="W2Z_LOG_FILE")
+
+    @field_validator("migration_batch_size")
+    @classmethod
+    def _batch_size_in_range(cls, value: int) -> int:
+        return check_batch_size(value)
+
+    def grpc_endpoint(self) -> str:
+        return self.weaviate_grpc_endpoint or derive_grpc_endpoint(self.weaviate_endpoint)
+
+
+def check_batch_size(value: int) -> int:
+    """Weaviate refuses cursor pages above 10,000 objects, and a page of nothing never ends."""
+    if not 1 <= value <= MAX_BATCH_SIZE:
+        raise ValueError(
+            f"batch size {value} is out of range: use a value from 1 to {MAX_BATCH_SIZE} "
+            "(MIGRATION_BATCH_SIZE or --batch-size)"
+        )
+    return value
+
+
+def derive_grpc_endpoint(rest_endpoint: str) -> str:
+    """Weaviate serves gRPC beside REST: port 50051 locally, `grpc-<host>:443` on Weaviate Cloud."""
+    parts = urlsplit(rest_endpoint if "://" in rest_endpoint else f"http://{rest_endpoint}")
+    host = parts.hostname or "localhost"
+    if host.endswith((".weaviate.cloud", ".weaviate.network", ".weaviate.io")):
+        return f"https://grpc-{host}:443"
+    return f"{parts.scheme}://{host}:{DEFAULT_GRPC_PORT}"
