@@ -1,0 +1,268 @@
+"""gRPC `Filters` compiled into a Python predicate over stored objects.
+
+Covers what the client's own helpers and a migration need: the object id, creation/update times and
+scalar or array properties with equal, not equal, ranges, like, contains any/all/none, is-null, and
+and/or/not. Text compares by tokens as Weaviate's filterable index does (a `word` property "Hello
+World" is equal to "hello"). Reference, geo-range, nested-path and length filters are rejected.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from weaviate.proto.v1 import base_pb2
+
+from .class_info import ClassInfo, Prop
+from .errors import ServerError, not_implemented
+from .schema_json import lowercase_first
+from .store import StoredObject
+from .values import date_to_ns, normalize_date
+
+Predicate = Callable[[bytes, StoredObject], bool]
+Op = base_pb2.Filters.Operator
+
+_RANGES: dict[int, Callable[[Any, Any], bool]] = {
+    Op.OPERATOR_GREATER_THAN: lambda a, b: a > b,
+    Op.OPERATOR_GREATER_THAN_EQUAL: lambda a, b: a >= b,
+    Op.OPERATOR_LESS_THAN: lambda a, b: a < b,
+    Op.OPERATOR_LESS_THAN_EQUAL: lambda a, b: a <= b,
+}
+_CONTAINS = (Op.OPERATOR_CONTAINS_ANY, Op.OPERATOR_CONTAINS_ALL, Op.OPERATOR_CONTAINS_NONE)
+_TOKENIZED = frozenset({"word", "lowercase", "whitespace", "trigram"})
+
+
+def compile_filter(flt: base_pb2.Filters, info: ClassInfo) -> Predicate:
+    op = flt.operator
+    if op in (Op.OPERATOR_AND, Op.OPERATOR_OR, Op.OPERATOR_NOT):
+        parts = [compile_filter(f, info) for f in flt.filters]
+        if op == Op.OPERATOR_AND:
+            return lambda k, o: all(p(k, o) for p in parts)
+        if op == Op.OPERATOR_OR:
+            return lambda k, o: any(p(k, o) for p in parts)
+        return lambda k, o: not any(p(k, o) for p in parts)
+    if op == Op.OPERATOR_WITHIN_GEO_RANGE:
+        raise not_implemented("the within-geo-range filter")
+    if op == Op.OPERATOR_UNSPECIFIED:
+        raise ServerError(f"unknown filter operator {op}")
+    return _leaf(flt, info)
+
+
+def _target_name(flt: base_pb2.Filters) -> str:
+    if flt.HasField("target"):
+        kind = flt.target.WhichOneof("target")
+        if kind != "property":
+            raise not_implemented("filters on references")
+        return flt.target.property
+    if len(flt.on) != 1:
+        if len(flt.on) % 2 != 1:
+            raise ServerError(
+                "paths needs to have a uneven number of components: property, class, property, ...., "
+                f"got {list(flt.on)}"
+            )
+        raise not_implemented("filters on reference paths")
+    return flt.on[0]
+
+
+def _leaf(flt: base_pb2.Filters, info: ClassInfo) -> Predicate:
+    name = _target_name(flt)
+    op = flt.operator
+    raw = _test_value(flt)
+    if name == "_id":
+        needles = [_uuid_text(v) for v in _as_list(raw)]
+        return _matcher(op, lambda k, o: [str(uuid.UUID(bytes=k))], needles, tokens=False)
+    if name in ("_creationTimeUnix", "_lastUpdateTimeUnix"):
+        if not info.index_timestamps:
+            raise ServerError(
+                f"timestamps must be indexed to be filterable! add `indexTimestamps: true` to the "
+                f"invertedIndexConfig in {info.name}"
+            )
+        attr = "created" if name == "_creationTimeUnix" else "updated"
+        needles = [_timestamp_ms(v) for v in _as_list(raw)]
+        return _matcher(op, lambda k, o: [getattr(o, attr)], needles, tokens=False)
+    if "." in name:
+        raise not_implemented("filters on nested object properties")
+    if name.startswith("len("):
+        raise not_implemented("property length filters")
+    prop = info.props.get(lowercase_first(name))
+    if prop is None:
+        raise ServerError(
+            f"no such prop with name '{lowercase_first(name)}' found in class '{info.name}' in the schema. "
+            "Check your schema files for which properties in this class are available"
+        )
+    if op == Op.OPERATOR_IS_NULL:
+        return _is_null(prop, raw, info)
+    if prop.is_ref:
+        raise not_implemented("filters on references")
+    base = prop.data_type.removesuffix("[]")
+    if base in ("blob", "object", "geoCoordinates", "phoneNumber"):
+        raise ServerError(f"data type {prop.data_type} of property '{prop.name}' cannot be filtered")
+    if not (prop.filterable or (op in _RANGES and prop.range_filters)):
+        raise ServerError(
+            f"Filtering by property '{prop.name}' requires inverted index. Is `indexFilterable` option of "
+            f"property '{prop.name}' enabled? Set it to `true` or leave empty"
+        )
+    tokenize = _tokenizer(prop) if base == "text" else None
+    convert = _converter(base)
+    needles = [convert(v) for v in _as_list(raw)]
+    if tokenize is not None and op != Op.OPERATOR_LIKE and op not in _RANGES:
+        needles = [t for n in needles for t in tokenize(n)]
+    getter = _property_values(prop.name, base, tokenize if op not in _RANGES else None)
+    return _matcher(op, getter, needles, tokens=tokenize is not None and op not in _RANGES)
+
+
+def _matcher(
+    op: int, values: Callable[[bytes, StoredObject], list[Any]], needles: list[Any], *, tokens: bool
+) -> Predicate:
+    if op == Op.OPERATOR_EQUAL:
+        if tokens:
+            wanted = set(needles)
+            return lambda k, o: bool(wanted) and wanted.issubset(values(k, o))
+        return lambda k, o: any(v in needles for v in values(k, o))
+    if op == Op.OPERATOR_NOT_EQUAL:
+        equal = _matcher(Op.OPERATOR_EQUAL, values, needles, tokens=tokens)
+        return lambda k, o: not equal(k, o)
+    if op in _RANGES:
+        compare, needle = _RANGES[op], _single(needles)
+        return lambda k, o: any(compare(v, needle) for v in values(k, o))
+    if op == Op.OPERATOR_LIKE:
+        pattern = re.compile(
+            "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in str(_single(needles))),
+            re.IGNORECASE | re.DOTALL,
+        )
+        return lambda k, o: any(pattern.fullmatch(str(v)) for v in values(k, o))
+    if op in _CONTAINS:
+        wanted = set(needles)
+        if op == Op.OPERATOR_CONTAINS_ANY:
+            return lambda k, o: not wanted.isdisjoint(values(k, o))
+        if op == Op.OPERATOR_CONTAINS_ALL:
+            return lambda k, o: wanted.issubset(values(k, o))
+        return lambda k, o: wanted.isdisjoint(values(k, o))
+    raise ServerError(f"unknown filter operator {op}")
+
+
+def _is_null(prop: Prop, raw: Any, info: ClassInfo) -> Predicate:
+    if not info.index_null_state:
+        raise ServerError(
+            "Nullstate must be indexed to be filterable! "
+            "add `indexNullState: true` to the invertedIndexConfig"
+        )
+    want_null = bool(raw)
+    if prop.is_ref:
+        return lambda k, o: (not o.refs.get(prop.name)) == want_null
+    return lambda k, o: (o.props.get(prop.name) in (None, [])) == want_null
+
+
+def _test_value(flt: base_pb2.Filters) -> Any:
+    kind = flt.WhichOneof("test_value")
+    if kind is None:
+        raise ServerError(f"unknown value type {kind}")
+    value = getattr(flt, kind)
+    return list(value.values) if kind.endswith("_array") else value
+
+
+def _as_list(raw: Any) -> list[Any]:
+    return raw if isinstance(raw, list) else [raw]
+
+
+def _single(needles: list[Any]) -> Any:
+    if len(needles) != 1:
+        raise ServerError("this filter operator needs exactly one value")
+    return needles[0]
+
+
+def _uuid_text(value: Any) -> str:
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return str(value)
+
+
+def _timestamp_ms(value: Any) -> int:
+    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+        return int(value)
+    try:
+        return date_to_ns(normalize_date(value)) // 1_000_000
+    except (ValueError, TypeError):
+        raise ServerError(
+            f"invalid timestamp value {value!r}: expected unix milliseconds or RFC3339"
+        ) from None
+
+
+def _converter(base: str) -> Callable[[Any], Any]:
+    def to_int(v: Any) -> int:
+        number = float(v) if isinstance(v, str) else v
+        if isinstance(number, bool) or not float(number).is_integer():
+            raise ServerError(f"expected an integer value, got {v!r}")
+        return int(number)
+
+    def to_number(v: Any) -> float:
+        if isinstance(v, bool):
+            raise ServerError(f"expected a number value, got {v!r}")
+        return float(v)
+
+    def to_bool(v: Any) -> bool:
+        if not isinstance(v, bool):
+            raise ServerError(f"expected a boolean value, got {v!r}")
+        return v
+
+    def to_date(v: Any) -> int:
+        try:
+            return date_to_ns(normalize_date(v))
+        except (ValueError, TypeError):
+            raise ServerError(f"expected a RFC3339 date value, got {v!r}") from None
+
+    def to_text(v: Any) -> str:
+        if not isinstance(v, str):
+            raise ServerError(f"expected a text value, got {v!r}")
+        return v
+
+    converters: dict[str, Callable[[Any], Any]] = {
+        "int": to_int,
+        "number": to_number,
+        "boolean": to_bool,
+        "date": to_date,
+        "text": to_text,
+        "uuid": lambda v: _uuid_text(to_text(v)),
+    }
+    try:
+        return converters[base]
+    except KeyError:
+        raise ServerError(f"data type {base} cannot be filtered") from None
+
+
+def _tokenizer(prop: Prop) -> Callable[[str], list[str]] | None:
+    mode = prop.tokenization or "word"
+    if mode not in _TOKENIZED:
+        return None
+    if mode == "word":
+        return lambda s: re.findall(r"[^\W_]+", s.lower())
+    if mode == "lowercase":
+        return lambda s: s.lower().split()
+    if mode == "whitespace":
+        return str.split
+
+    def trigrams(s: str) -> list[str]:
+        compact = "".join(re.findall(r"[^\W_]+", s.lower()))
+        return [compact[i : i + 3] for i in range(max(len(compact) - 2, 1))]
+
+    return trigrams
+
+
+def _property_values(
+    name: str, base: str, tokenize: Callable[[str], list[str]] | None
+) -> Callable[[bytes, StoredObject], list[Any]]:
+    def values(key: bytes, obj: StoredObject) -> list[Any]:
+        value = obj.props.get(name)
+        if value is None:
+            return []
+        items = value if isinstance(value, list) else [value]
+        if base == "date":
+            return [date_to_ns(v) for v in items]
+        if tokenize is not None:
+            return [t for item in items for t in tokenize(item)]
+        return items
+
+    return values

@@ -1,0 +1,225 @@
+"""gRPC Search: cursor pages, filtered lists and brute-force `near_vector`, with real Weaviate's rules.
+
+A plain or cursor fetch walks the shard's sorted uuid keys (exclusive `after`, UUID byte order); a
+filtered list comes back in internal doc-id (write) order; a vector search is ranked by distance.
+Options the server does not implement are rejected, never ignored.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+
+import numpy as np
+from weaviate.proto.v1 import base_pb2, base_search_pb2, search_get_pb2
+
+from .class_info import ClassInfo, VectorSpec
+from .errors import ServerError, not_implemented
+from .filters import Predicate, compile_filter
+from .search_reply import MetaPlan, PropsPlan, metadata, properties
+from .store import Shard, Store, StoredObject
+from .vectors import multi_matrix, rank
+
+DEFAULT_LIMIT = 10
+MAX_RESULTS = 10000
+
+_NEAR_FIELDS = (
+    "near_vector",
+    "near_object",
+    "near_text",
+    "near_image",
+    "near_audio",
+    "near_video",
+    "near_depth",
+    "near_thermal",
+    "near_imu",
+)
+_UNSUPPORTED = (
+    ("group_by", "group-by"),
+    ("generative", "generative search"),
+    ("rerank", "rerank"),
+    ("boost", "boost"),
+    ("hybrid_search", "hybrid search"),
+    ("bm25_search", "bm25 search"),
+    *((name, f"{name} search") for name in _NEAR_FIELDS[1:]),
+)
+Hit = tuple[bytes, StoredObject, float | None]
+
+
+@dataclass(frozen=True, slots=True)
+class NearVector:
+    spec: VectorSpec
+    query: np.ndarray
+    distance: float | None
+    certainty: float | None
+
+
+def search(store: Store, req: search_get_pb2.SearchRequest) -> search_get_pb2.SearchReply:
+    started = time.perf_counter()
+    with store.lock:
+        coll = store.collection(req.collection)
+        info = coll.info
+        near = _near_vector(info, req.near_vector) if req.HasField("near_vector") else None
+        certainty_ok = near is not None and near.spec.distance == "cosine" and not near.spec.multi
+        meta = MetaPlan.from_request(info, req.metadata, certainty_ok=certainty_ok)
+        plan = PropsPlan.build(store, info, req.properties if req.HasField("properties") else None)
+        predicate = compile_filter(req.filters, info) if req.HasField("filters") else None
+        limit = req.limit or DEFAULT_LIMIT
+        after = _check_cursor(req) if req.after else b""
+        _reject_unsupported(req)
+        prefix = "explorer: get class: vector search: " if near else "explorer: list class: search: "
+        if req.offset + limit > MAX_RESULTS:
+            raise ServerError(
+                f"{prefix}invalid pagination params: query maximum results exceeded: "
+                "the total limit calculated from the provided offset "
+                f"'{req.offset}' and limit '{limit}' exceeds the configured value for "
+                f"QUERY_MAXIMUM_RESULTS '{MAX_RESULTS}'. If you've supplied a negative offset or limit, "
+                "this may be an underflow error"
+            )
+        try:
+            shard = store.shard(coll, req.tenant)
+        except ServerError as exc:
+            raise ServerError(f"{prefix}object search at index {info.name.lower()}: {exc.message}") from None
+        hits = _hits(shard, near, predicate, after, req.offset + limit)[req.offset :]
+        results = [
+            search_get_pb2.SearchResult(
+                metadata=metadata(info, key, obj, meta, dist),
+                properties=properties(store, info, obj, plan, req.tenant),
+            )
+            for key, obj, dist in hits
+        ]
+    return search_get_pb2.SearchReply(
+        took=time.perf_counter() - started, results=results, generative_grouped_result=""
+    )
+
+
+def _hits(
+    shard: Shard, near: NearVector | None, predicate: Predicate | None, after: bytes, total: int
+) -> list[Hit]:
+    if near is not None:
+        out: list[Hit] = []
+        for key, obj, dist in rank(shard, near.spec, near.query, predicate):
+            if near.distance is not None and dist > near.distance + 1e-6:
+                break
+            if near.certainty is not None and 1 - dist / 2 < near.certainty:
+                break
+            out.append((key, obj, dist))
+            if len(out) == total:
+                break
+        return out
+    if predicate is not None:
+        matches = sorted((o.doc_id, k, o) for k, o in shard.in_order() if predicate(k, o))
+        return [(k, o, None) for _, k, o in matches[:total]]
+    return [(k, o, None) for k, o in shard.page(after, total)]
+
+
+def _check_cursor(req: search_get_pb2.SearchRequest) -> bytes:
+    """The cursor restrictions of `explorer_validate_scroll.go` / `cursor_validator.go`."""
+    prefix = "cursor api: invalid 'after' parameter: "
+    others = ("group_by", "hybrid_search", "bm25_search", *_NEAR_FIELDS)
+    if any(req.HasField(name) for name in others):
+        raise ServerError(f"{prefix}other params cannot be set with after and limit parameters")
+    conflicts = [
+        name
+        for name, present in (
+            ("offset", req.offset > 0),
+            ("where", req.HasField("filters")),
+            ("sort", bool(req.sort_by)),
+        )
+        if present
+    ]
+    if conflicts:
+        raise ServerError(f"{prefix}{','.join(conflicts)} cannot be set with after and limit parameters")
+    try:
+        return uuid.UUID(req.after).bytes
+    except ValueError:
+        raise ServerError(
+            f"{prefix}after parameter '{req.after}' is not a valid uuid: "
+            f"invalid UUID length: {len(req.after)}"
+        ) from None
+
+
+def _reject_unsupported(req: search_get_pb2.SearchRequest) -> None:
+    for name, feature in _UNSUPPORTED:
+        if req.HasField(name):
+            raise not_implemented(feature)
+    if req.sort_by:
+        raise not_implemented("sorting")
+    if req.autocut:
+        raise not_implemented("autocut")
+    if req.metadata.query_profile:
+        raise not_implemented("query profiling")
+
+
+def _near_vector(info: ClassInfo, nv: base_search_pb2.NearVector) -> NearVector:
+    targets = list(nv.targets.target_vectors) if nv.HasField("targets") else list(nv.target_vectors)
+    if len(set(targets)) > 1:
+        raise not_implemented("near_vector over several target vectors")
+    if nv.HasField("selection"):
+        raise not_implemented("diversity selection (MMR)")
+    spec = _target_spec(info, targets[0] if targets else None)
+    data, multi = _query_vector(nv, spec.name)
+    if multi and not spec.multi:
+        raise ServerError(
+            "near_vector: provided vector is a multi vector but vector index supports regular vectors"
+        )
+    if spec.multi and not multi:
+        raise ServerError(
+            "near_vector: provided vector is a regular vector but vector index supports multi vectors"
+        )
+    if nv.HasField("distance") and nv.HasField("certainty"):
+        raise ServerError("near_vector: cannot provide distance and certainty")
+    if nv.HasField("certainty") and (spec.distance != "cosine" or spec.multi):
+        raise ServerError(
+            "can't compute and return certainty when vector index is configured with "
+            f"{spec.distance} distance"
+        )
+    query = multi_matrix(data) if multi else np.frombuffer(data, dtype="<f4")
+    return NearVector(
+        spec=spec,
+        query=query,
+        distance=nv.distance if nv.HasField("distance") else None,
+        certainty=nv.certainty if nv.HasField("certainty") else None,
+    )
+
+
+def _target_spec(info: ClassInfo, target: str | None) -> VectorSpec:
+    if target is None:
+        if info.legacy is not None:
+            return info.legacy
+        if len(info.named) > 1:
+            raise ServerError(
+                f"extract target vectors: class {info.name} has multiple vectors, "
+                "but no target vectors were provided"
+            )
+        if not info.named:
+            raise ServerError(f"class {info.name} has no vector index")
+        return next(iter(info.named.values()))
+    spec = info.named.get(target)
+    if spec is None:
+        raise ServerError(
+            f"extract target vectors: class {info.name} does not have named vector {target} configured. "
+            f"Available named vectors {list(info.named)}"
+        )
+    return spec
+
+
+def _query_vector(nv: base_search_pb2.NearVector, target: str) -> tuple[bytes, bool]:
+    multi = base_pb2.Vectors.VECTOR_TYPE_MULTI_FP32
+    if nv.vectors:
+        if len(nv.vectors) > 1:
+            raise ServerError(f"near_vector: only 1 vector supported, found {len(nv.vectors)} vectors")
+        return nv.vectors[0].vector_bytes, nv.vectors[0].type == multi
+    if nv.vector_bytes:
+        return nv.vector_bytes, False
+    if nv.vector:
+        return np.asarray(nv.vector, dtype="<f4").tobytes(), False
+    for entry in nv.vector_for_targets:
+        if entry.name == target:
+            if entry.vectors:
+                return entry.vectors[0].vector_bytes, entry.vectors[0].type == multi
+            return entry.vector_bytes, False
+    if target in nv.vector_per_target:
+        return nv.vector_per_target[target], False
+    raise ServerError("near_vector: vector is required")
