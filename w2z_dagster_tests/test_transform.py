@@ -136,6 +136,7 @@ def test_every_type_row() -> None:
         },
         "p_object_array": [{"when": "2000-01-01T00:00:00.000000Z", "score": -0.5}, {"score": 3.0}],
         "p_reference": [U2, U1],
+        "w2z_updated_ms": 0,
     }
 
 
@@ -456,7 +457,7 @@ def test_renamed_fields_round_trip() -> None:
     plan = build_plan(schema, TargetProfile.LITE)
     obj = SourceObject(uuid=U1, properties={"and": "x", "id": 7}, vectors={"default": [1.0, 2.0]})
     (row,) = to_rows([obj], plan).rows
-    assert row == {"id": U1, "vector": row["vector"], "and_1": "x", "id_1": 7}
+    assert row == {"id": U1, "vector": row["vector"], "and_1": "x", "id_1": 7, "w2z_updated_ms": 0}
     assert from_row(row, plan)["properties"] == {"and": "x", "id": 7}
 
 

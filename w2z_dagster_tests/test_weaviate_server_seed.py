@@ -88,13 +88,12 @@ def test_demo_seed_through_the_client(
     indexes = collections.get("DemoIndexes").config.get().vector_config
     assert {n: v.vector_index_config.distance_metric.value for n, v in indexes.items()} == {
         "hnsw_dot": "dot",
-        "flat_l2": "l2-squared",
         "dynamic_manhattan": "manhattan",
         "hfresh_cosine": "cosine",
-        "hnsw_hamming": "hamming",
+        "flat_hamming": "hamming",
     }
     near = collections.get("DemoIndexes").query.near_vector(
-        [0.0] * 12, target_vector="flat_l2", limit=3, return_metadata=MetadataQuery(distance=True)
+        [0.0] * 12, target_vector="hnsw_dot", limit=3, return_metadata=MetadataQuery(distance=True)
     )
     assert len(near.objects) == 3
 

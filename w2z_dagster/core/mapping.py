@@ -18,6 +18,7 @@ from w2z_dagster.core.schema import CollectionSchema, PropertySpec, VectorSpec, 
 ID_FIELD = "id"
 UUID_FIELD = "uuid"
 TENANT_FIELD = "tenant"
+UPDATED_FIELD = "w2z_updated_ms"
 LEGACY_VECTOR_FIELD = "vector"
 
 UUID_BYTES = 36
@@ -90,6 +91,7 @@ class FieldRole(StrEnum):
     REFERENCE = "reference"
     VECTOR = "vector"
     MULTI_VECTOR = "multi_vector"
+    UPDATED = "updated"
 
 
 class MilvusField(BaseModel):
@@ -273,6 +275,7 @@ def build_plan(
     for prop in stored:
         fields.append(_property_field(prop, property_names[prop.name], limits))
         _note_rename("property", prop.name, property_names[prop.name], notes)
+    fields.append(_updated_field())
 
     if len(fields) > limits.max_fields:
         raise PlanError(
@@ -301,6 +304,22 @@ def build_plan(
 def _system_fields(multi_tenant: bool, names: NameAllocator) -> list[MilvusField]:
     for name in (ID_FIELD, UUID_FIELD, TENANT_FIELD) if multi_tenant else (ID_FIELD,):
         names.reserve(name)
+    names.reserve(UPDATED_FIELD)
+    return _key_fields(multi_tenant)
+
+
+def _updated_field() -> MilvusField:
+    """The source's last-update time per row: what lets a nightly sync skip unchanged objects."""
+    return MilvusField(
+        name=UPDATED_FIELD,
+        data_type="INT64",
+        role=FieldRole.UPDATED,
+        source_type="last update time",
+        note="Weaviate's last-update time of the object, in ms since the epoch (w2z's sync bookkeeping)",
+    )
+
+
+def _key_fields(multi_tenant: bool) -> list[MilvusField]:
     if not multi_tenant:
         return [
             MilvusField(

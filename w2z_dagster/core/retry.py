@@ -46,11 +46,19 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         current = current.__cause__ or current.__context__
 
 
-def is_transient(exc: BaseException) -> bool:
+def grpc_status(exc: BaseException) -> grpc.StatusCode | None:
     """Both clients wrap the wire error; the status that decides lives somewhere down the chain."""
     for link in _chain(exc):
         if isinstance(link, grpc.RpcError) and isinstance(link, grpc.Call):
-            return link.code() in TRANSIENT_GRPC
+            return link.code()
+    return None
+
+
+def is_transient(exc: BaseException) -> bool:
+    status = grpc_status(exc)
+    if status is not None:
+        return status in TRANSIENT_GRPC
+    for link in _chain(exc):
         if isinstance(link, httpx.HTTPStatusError):
             return link.response.status_code in TRANSIENT_HTTP
         if isinstance(link, (httpx.TransportError, ConnectionError, TimeoutError)):

@@ -92,6 +92,11 @@ class CollectionSchema(BaseModel):
         return next(p for p in self.properties if p.name == name)
 
 
+def to_millis(moment: datetime | None) -> int:
+    """Weaviate keeps last-update times in ms; both sides of a sync compare them through this one rounding."""
+    return round(moment.timestamp() * 1000) if moment is not None else 0
+
+
 class SourceObject(BaseModel):
     """One Weaviate object as plain Python values.
 

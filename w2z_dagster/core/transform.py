@@ -22,6 +22,7 @@ from w2z_dagster.core.mapping import (
     ID_FIELD,
     TENANT_BYTES,
     TENANT_FIELD,
+    UPDATED_FIELD,
     UUID_BYTES,
     UUID_FIELD,
     FieldRole,
@@ -29,7 +30,7 @@ from w2z_dagster.core.mapping import (
     MilvusField,
 )
 from w2z_dagster.core.profiles import TargetLimits
-from w2z_dagster.core.schema import PropertySpec, SourceObject, WeaviateType
+from w2z_dagster.core.schema import PropertySpec, SourceObject, WeaviateType, to_millis
 
 VECTOR = "vector"
 MULTI_VECTOR = "multi-vector"
@@ -417,6 +418,7 @@ def _row(obj: SourceObject, c: _Compiled) -> dict[str, Any]:
         if obj.tenant:
             raise _Invalid(f"object has tenant '{obj.tenant}' but the collection is not multi-tenant")
         row = {ID_FIELD: uuid}
+    row[UPDATED_FIELD] = to_millis(obj.updated)
     properties = obj.properties
     for s in c.properties:
         value = properties.get(s.source)

@@ -125,10 +125,9 @@ CLASSES: tuple[dict[str, Any], ...] = (
         "class": "DemoIndexes",
         "vectorConfig": {
             "hnsw_dot": _named("hnsw", "dot"),
-            "flat_l2": _named("flat", "l2-squared"),
             "dynamic_manhattan": _named("dynamic", "manhattan"),
             "hfresh_cosine": _named("hfresh", "cosine"),
-            "hnsw_hamming": _named("hnsw", "hamming"),
+            "flat_hamming": _named("flat", "hamming"),
         },
         "properties": [_p("code", "text")],
     },
@@ -294,13 +293,13 @@ def _tenant_objects(rng: random.Random, vec: np.random.Generator) -> list[Object
 
 
 def _index_objects(vec: np.random.Generator) -> list[ObjectInput]:
-    names = ("hnsw_dot", "flat_l2", "dynamic_manhattan", "hfresh_cosine")
+    names = ("hnsw_dot", "dynamic_manhattan", "hfresh_cosine")
 
     def vectors() -> Iterator[tuple[str, tuple[bytes, bool]]]:
         for name in names:
             yield name, (_vector(vec, INDEX_DIM), False)
         bits = vec.integers(0, 2, INDEX_DIM).astype(np.float32).tolist()
-        yield "hnsw_hamming", (pack_single(bits), False)
+        yield "flat_hamming", (pack_single(bits), False)
 
     return [
         ObjectInput(

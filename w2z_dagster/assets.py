@@ -1,0 +1,245 @@
+"""The four assets of one collection, in the order the data flows."""
+
+import time
+from collections.abc import Iterator
+
+import dagster as dg
+from pydantic import Field
+
+from w2z_dagster import catalog, checks, records
+from w2z_dagster.core.checkpoint import Checkpoint, CheckpointStatus
+from w2z_dagster.core.dead_letters import DeadLetters
+from w2z_dagster.core.mapping import MappingOptions, MigrationPlan, build_plan
+from w2z_dagster.core.schema import CollectionSchema
+from w2z_dagster.core.settings import Settings, check_batch_size
+from w2z_dagster.core.stream import migrate, tenants_to_read
+from w2z_dagster.core.sync import SyncCounts, sync
+from w2z_dagster.core.verify import VerifyOptions, verify, verify_empty_source
+from w2z_dagster.partitions import collections_partitions
+from w2z_dagster.resources import WeaviateResource, ZillizResource
+
+GROUP = "migration"
+OWNERS = ["team:data-platform"]
+
+
+class MigrationConfig(dg.Config):
+    """Per-run knobs; unset values fall back to the environment (MIGRATION_BATCH_SIZE)."""
+
+    batch_size: int | None = Field(
+        None, description="Objects per cursor page and write; default MIGRATION_BATCH_SIZE (250)."
+    )
+    limit: int | None = Field(
+        None, description="Stop after this many objects of the collection (for trials)."
+    )
+    restart: bool = Field(False, description="Ignore the checkpoint and start from the first object.")
+
+
+@dg.asset(
+    partitions_def=collections_partitions,
+    group_name=GROUP,
+    kinds={"weaviate"},
+    owners=OWNERS,
+)
+def source_schema(context: dg.AssetExecutionContext, weaviate: WeaviateResource) -> dg.MaterializeResult:
+    """The Weaviate collection as w2z sees it: properties, vectors with observed dimensions, tenants, counts."""
+    with weaviate.open() as source:
+        schema = source.read_schema(context.partition_key)
+    return dg.MaterializeResult(
+        metadata={records.SCHEMA_KEY: records.as_metadata(schema), **catalog.schema_metadata(schema)}
+    )
+
+
+@dg.asset(
+    partitions_def=collections_partitions,
+    deps=[source_schema],
+    group_name=GROUP,
+    kinds={"milvus"},
+    owners=OWNERS,
+)
+def zilliz_collection(context: dg.AssetExecutionContext, zilliz: ZillizResource) -> dg.MaterializeResult:
+    """The target collection, created from the mapped schema or accepted if an existing one matches it.
+
+    Every target-side check (reachable, credentials, database, version, existing schema) and the run's
+    batch settings are validated here, before the first write. An empty source whose vector dimensions
+    cannot be known yet gets no target; the next materialization after objects arrive creates it.
+    """
+    schema = records.recorded(
+        context.instance, source_schema.key, context.partition_key, records.SCHEMA_KEY, CollectionSchema
+    )
+    _check_run_config(context)
+    with zilliz.open() as sink:
+        sink.check_version()
+        if _dimensions_unknowable(schema):
+            context.log.info(f"'{schema.name}' has no objects yet: no target created, nothing to migrate")
+            return dg.MaterializeResult(metadata={records.EMPTY_SOURCE_KEY: True, "created": False})
+        plan = build_plan(schema, zilliz.target_profile(), MappingOptions())
+        created = sink.ensure_collection(plan)
+    context.log.info(f"{'Created' if created else 'Reusing matching'} target collection '{plan.target}'")
+    return dg.MaterializeResult(
+        metadata={
+            records.PLAN_KEY: records.as_metadata(plan),
+            "created": created,
+            **catalog.plan_metadata(plan),
+        }
+    )
+
+
+def _dimensions_unknowable(schema: CollectionSchema) -> bool:
+    return schema.object_count == 0 and any(v.dimension is None and not v.multi for v in schema.vectors)
+
+
+def _check_run_config(context: dg.AssetExecutionContext) -> None:
+    """`migrated_batches` reads its config only after the target exists; bad values must stop the run first."""
+    raw = context.run.run_config.get("ops", {}).get("migrated_batches", {}).get("config", {})
+    config = MigrationConfig(**raw)
+    check_batch_size(config.batch_size or Settings().migration_batch_size)
+    if config.limit is not None and config.limit < 0:
+        raise ValueError(f"limit {config.limit} is negative: use a positive number of objects, or no limit")
+
+
+@dg.asset(
+    partitions_def=collections_partitions,
+    deps=[zilliz_collection],
+    group_name=GROUP,
+    kinds={"weaviate", "milvus"},
+    owners=OWNERS,
+)
+def migrated_batches(
+    context: dg.AssetExecutionContext,
+    config: MigrationConfig,
+    weaviate: WeaviateResource,
+    zilliz: ZillizResource,
+) -> Iterator[dg.AssetObservation | dg.MaterializeResult]:
+    """Every object, streamed in cursor batches and upserted by UUID, with a checkpoint after each batch.
+
+    The first materialization copies everything; a failed or killed one resumes after its checkpoint;
+    once a copy is complete, later materializations (the nightly sync) only send what changed.
+    """
+    key = context.partition_key
+    schema = records.recorded(context.instance, source_schema.key, key, records.SCHEMA_KEY, CollectionSchema)
+    plan = records.recorded_plan(context.instance, zilliz_collection.key, key)
+    batch_size = check_batch_size(config.batch_size or Settings().migration_batch_size)
+    previous = records.latest_checkpoint(context.instance, context.asset_key, key)
+    started = time.perf_counter()
+    if plan is None:
+        checkpoint = Checkpoint(collection=key).completed()
+        yield records.checkpoint_observation(context.asset_key, key, checkpoint)
+        yield dg.MaterializeResult(metadata=catalog.empty_source_metadata())
+        return
+    if previous is not None and previous.status is CheckpointStatus.COMPLETE and not config.restart:
+        yield from _sync(context, weaviate, zilliz, schema, plan, batch_size, previous, started)
+        return
+    checkpoint = _starting_checkpoint(context, previous, config.restart)
+    dead_letters = DeadLetters(records.dead_letter_path(context.instance, key), resume=checkpoint.resumable)
+    with weaviate.open() as source, zilliz.open() as sink:
+        for outcome in migrate(source, sink, schema, plan, checkpoint, batch_size, config.limit):
+            dead_letters.extend(outcome.rejects)
+            checkpoint = outcome.checkpoint
+            context.log.info(catalog.progress_line(outcome, schema.object_count))
+            yield records.checkpoint_observation(context.asset_key, key, checkpoint)
+    checkpoint = checkpoint.completed()
+    yield records.checkpoint_observation(context.asset_key, key, checkpoint)
+    yield dg.MaterializeResult(
+        metadata={
+            "mode": "resume" if checkpoint.batches and previous and previous.resumable else "full copy",
+            **catalog.migration_metadata(
+                checkpoint, time.perf_counter() - started, dead_letters, _skipped(schema)
+            ),
+        }
+    )
+
+
+def _sync(
+    context: dg.AssetExecutionContext,
+    weaviate: WeaviateResource,
+    zilliz: ZillizResource,
+    schema: CollectionSchema,
+    plan: MigrationPlan,
+    batch_size: int,
+    previous: Checkpoint,
+    started: float,
+) -> Iterator[dg.AssetObservation | dg.MaterializeResult]:
+    key = context.partition_key
+    dead_letters = DeadLetters(records.dead_letter_path(context.instance, key), resume=False)
+    totals = SyncCounts()
+    with weaviate.open() as source, zilliz.open() as sink:
+        for tenant, counts in sync(source, sink, schema, plan, batch_size):
+            dead_letters.extend(counts.rejects)
+            totals.add(counts)
+            context.log.info(catalog.sync_line(tenant, counts))
+    checkpoint = previous.model_copy(update={"rejected": len(totals.rejects)}).completed()
+    yield records.checkpoint_observation(context.asset_key, key, checkpoint)
+    yield dg.MaterializeResult(
+        metadata=catalog.sync_metadata(totals, time.perf_counter() - started, dead_letters, _skipped(schema))
+    )
+
+
+def _starting_checkpoint(
+    context: dg.AssetExecutionContext, previous: Checkpoint | None, restart: bool
+) -> Checkpoint:
+    if previous is not None and previous.resumable and not restart:
+        context.log.info(
+            f"Resuming after checkpoint: tenant={previous.tenant or '-'} after={previous.after} "
+            f"({previous.objects} objects in {previous.batches} batches already written)"
+        )
+        return previous
+    return Checkpoint(collection=context.partition_key)
+
+
+def _skipped(schema: CollectionSchema) -> list[str]:
+    readable = set(tenants_to_read(schema))
+    return [t.name for t in schema.tenants if t.name not in readable]
+
+
+class VerificationConfig(dg.Config):
+    """How hard verification looks; the defaults take seconds whatever the collection size."""
+
+    sample_size: int = Field(
+        100, ge=0, description="Objects compared field by field (plus every dead-lettered one)."
+    )
+    search_queries: int = Field(10, ge=0, description="Sampled vectors used as search-parity queries.")
+    k: int = Field(10, ge=1, description="Neighbours compared per search-parity query.")
+    min_recall: float = Field(
+        0.9, ge=0.0, le=1.0, description="Mean recall@k each vector field must reach in Milvus."
+    )
+
+
+@dg.asset(
+    partitions_def=collections_partitions,
+    deps=[migrated_batches],
+    group_name=GROUP,
+    kinds={"weaviate", "milvus"},
+    owners=OWNERS,
+    check_specs=checks.CHECK_SPECS,
+)
+def verification_report(
+    context: dg.AssetExecutionContext,
+    config: VerificationConfig,
+    weaviate: WeaviateResource,
+    zilliz: ZillizResource,
+) -> dg.MaterializeResult:
+    """Proof that the copy is right before search traffic moves: counts, identity, content, schema,
+    search parity and rejects, each an asset check; counts and identity block the run when they fail.
+
+    Reads the schema and plan the upstream assets recorded, so it can be rematerialized on its own.
+    """
+    key = context.partition_key
+    schema = records.recorded(context.instance, source_schema.key, key, records.SCHEMA_KEY, CollectionSchema)
+    plan = records.recorded_plan(context.instance, zilliz_collection.key, key)
+    dead_letter_file = records.dead_letter_path(context.instance, key)
+    options = VerifyOptions(
+        sample_size=config.sample_size,
+        search_queries=config.search_queries,
+        k=config.k,
+        min_recall=config.min_recall,
+    )
+    with weaviate.open() as source, zilliz.open() as sink:
+        if plan is None:
+            report = verify_empty_source(source, schema)
+        else:
+            report = verify(source, sink, schema, plan, options, dead_letter_file)
+    for check in report.checks:
+        context.log.info(f"{check.name}: {'PASS' if check.passed else 'FAIL'} - {check.summary}")
+    return dg.MaterializeResult(
+        metadata=catalog.report_metadata(report), check_results=checks.check_results(report)
+    )

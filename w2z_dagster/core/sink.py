@@ -1,0 +1,347 @@
+"""The Milvus / Zilliz Cloud side: the only module that imports pymilvus.
+
+Writes are upserts keyed by the Weaviate UUID, so replaying a batch after a crash never duplicates a row.
+A batch the target refuses because of one bad row is bisected, so every good row still lands and only the
+bad ones come back as rejects.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import grpc
+from pymilvus import DataType, MilvusClient, MilvusException
+from pymilvus.client.types import LoadState
+from pymilvus.exceptions import DataNotMatchException, ParamError
+
+from w2z_dagster.core.mapping import FieldRole, IndexPlan, MigrationPlan, MilvusField, plan_matches
+from w2z_dagster.core.retry import RetryPolicy, grpc_status
+
+STRONG = "Strong"
+ID_PAGE = 5000
+# Milvus status codes that blame the data, old and new numbering: IllegalArgument, IllegalDimension,
+# ParameterInvalid, ParameterMissing, ParameterTooLarge. Anything else (auth, missing collection,
+# an outage) is the run's problem, not one row's, and must fail the run instead of dead-lettering rows.
+ROW_ERROR_CODES = {5, 6, 1100, 1101, 1102}
+TOO_LARGE_WORDS = ("larger than max", "exceeds the maximum", "message too large", "request is too large")
+
+
+MIN_VERSION = (2, 5)
+AUTH_STATUSES = {grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED}
+AUTH_CODES = {1800, 1801, 1802, 1803}
+CONNECT_FAILED = 2
+
+
+class SinkError(RuntimeError):
+    """A target problem the user must fix; the message says what and how."""
+
+
+def _is_local(uri: str) -> bool:
+    return "://" not in uri
+
+
+def connect(uri: str, token: str | None, database: str) -> MilvusClient:
+    """Check the database before anything is written: pymilvus would otherwise fail later, mid-run."""
+    try:
+        client = MilvusClient(uri=uri, token=token or "")
+        if database and database != "default":
+            if database not in client.list_databases():
+                raise SinkError(
+                    f"database '{database}' does not exist on the target: create it or set ZILLIZ_CLOUD_DATABASE"
+                )
+            client.use_database(database)
+        return client
+    except SinkError:
+        raise
+    except MilvusException as exc:
+        if grpc_status(exc) in AUTH_STATUSES or exc.code in AUTH_CODES:
+            raise SinkError(
+                f"the target at {uri} refused the credentials: check ZILLIZ_CLOUD_API_KEY"
+            ) from exc
+        if exc.code == CONNECT_FAILED:
+            raise SinkError(f"cannot reach the target at {uri}: check ZILLIZ_CLOUD_URI") from exc
+        raise SinkError(f"cannot use the target at {uri}: {exc.message}") from exc
+    except Exception as exc:
+        raise SinkError(
+            f"cannot reach the target at {uri}: check ZILLIZ_CLOUD_URI ({type(exc).__name__}: {exc})"
+        ) from exc
+
+
+def _add_field(schema: Any, field: MilvusField) -> None:
+    kwargs: dict[str, Any] = {}
+    for key in ("max_length", "max_capacity", "dim"):
+        value = getattr(field, key)
+        if value is not None:
+            kwargs[key] = value
+    if field.element_type:
+        kwargs["element_type"] = DataType[field.element_type]
+    if field.nullable:
+        kwargs["nullable"] = True
+    if field.is_primary:
+        kwargs["is_primary"] = True
+    if field.is_partition_key:
+        kwargs["is_partition_key"] = True
+    schema.add_field(field.name, DataType[field.data_type], **kwargs)
+
+
+def _described_field(raw: dict[str, Any]) -> MilvusField:
+    params = raw.get("params") or {}
+    element = raw.get("element_type")
+
+    def _int(key: str) -> int | None:
+        return int(params[key]) if key in params else None
+
+    return MilvusField(
+        name=raw["name"],
+        data_type=DataType(raw["type"]).name,
+        element_type=DataType(element).name if element not in (None, DataType.NONE, 0) else None,
+        max_length=_int("max_length"),
+        max_capacity=_int("max_capacity"),
+        dim=_int("dim"),
+        nullable=bool(raw.get("nullable", False)),
+        is_primary=bool(raw.get("is_primary", False)),
+        is_partition_key=bool(raw.get("is_partition_key", False)),
+        role=FieldRole.PROPERTY,
+        source=None,
+        source_type="",
+    )
+
+
+class MilvusSink:
+    """Write side of one migration, and the read side of verification."""
+
+    def __init__(self, client: MilvusClient, retry: RetryPolicy) -> None:
+        self.client = client
+        self.retry = retry
+        self._loaded_targets: set[str] = set()
+
+    def check_version(self) -> str:
+        """The plan needs nullable fields and partition keys: Milvus 2.5 or a Zilliz cluster compatible with it."""
+        version = str(self.retry.call(self.client.get_server_version))
+        found = re.search(r"(\d+)\.(\d+)", version)
+        if found and (int(found[1]), int(found[2])) < MIN_VERSION:
+            raise SinkError(
+                f"the target runs {version}, older than Milvus {MIN_VERSION[0]}.{MIN_VERSION[1]} which w2z needs "
+                "(nullable fields): upgrade the cluster or migrate into a newer one"
+            )
+        return version
+
+    def exists(self, target: str) -> bool:
+        return bool(self.retry.call(lambda: self.client.has_collection(target)))
+
+    def describe(self, target: str) -> list[MilvusField]:
+        described = self.retry.call(lambda: self.client.describe_collection(target))
+        return [_described_field(f) for f in described["fields"]]
+
+    def describe_indexes(self, target: str) -> list[IndexPlan]:
+        names = self.retry.call(lambda: self.client.list_indexes(target))
+        described = [self.retry.call(lambda n=n: self.client.describe_index(target, n)) for n in names]
+        return [
+            IndexPlan(
+                field=d["field_name"], index_type=d["index_type"], metric=d.get("metric_type", ""), params={}
+            )
+            for d in described
+        ]
+
+    def ensure_collection(self, plan: MigrationPlan) -> bool:
+        """Create the target, or accept an existing one only if its schema is what the plan needs."""
+        if self.exists(plan.target):
+            differences = plan_matches(plan, self.describe(plan.target))
+            if differences:
+                raise SinkError(
+                    f"target collection '{plan.target}' exists with a different schema ({'; '.join(differences)}): "
+                    "drop it or migrate into another target"
+                )
+            self._loaded(plan.target)
+            return False
+        schema = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
+        for field in plan.fields:
+            _add_field(schema, field)
+        index_params = self.client.prepare_index_params()
+        for index in plan.indexes:
+            index_params.add_index(
+                field_name=index.field,
+                index_type=index.index_type,
+                metric_type=index.metric,
+                params=index.params,
+            )
+        self.retry.call(
+            lambda: self.client.create_collection(
+                plan.target, schema=schema, index_params=index_params, consistency_level=STRONG
+            )
+        )
+        return True
+
+    def write(
+        self, target: str, rows: list[dict[str, Any]], *, insert: bool = False
+    ) -> list[tuple[dict[str, Any], str]]:
+        """Upsert rows; returns the rows the target refused, each with the target's reason.
+
+        With `insert` the caller vouches that the target holds none of the keys, and one plain insert is
+        tried first (Milvus takes it faster than an upsert, which also deletes). pymilvus's own retries are
+        off for it: a retried insert whose first attempt did land would duplicate rows. Whatever makes the
+        insert fail, the rows then go the idempotent upsert way, which retries and bisects as usual.
+        """
+        if not rows:
+            return []
+        if insert:
+            try:
+                self.client.insert(target, rows, retry_times=0)
+                return []
+            except Exception:  # the upsert below is correct whatever the insert left behind
+                pass
+        try:
+            self.retry.call(lambda: self.client.upsert(target, rows))
+            return []
+        except Exception as exc:
+            if not (_row_error(exc) or _too_large(exc)):
+                raise
+            if len(rows) == 1:
+                if _too_large(exc):
+                    raise
+                return [(rows[0], _reason(exc))]
+            half = len(rows) // 2
+            return self.write(target, rows[:half]) + self.write(target, rows[half:])
+
+    def keys_after(self, plan: MigrationPlan, tenant: str | None, after: str | None, limit: int) -> list[str]:
+        """Up to `limit` primary keys of `tenant` above `after` (any of the tenant's keys when None).
+
+        Tells the stream which keys an insert could duplicate; key order does not matter here.
+        """
+        if not self._loaded(plan.target):
+            return []
+        pk = plan.field_by_role(FieldRole.ID).name
+        above = f'{pk} > "{after}"' if after is not None else ""
+        expr = " and ".join(c for c in (self._tenant_filter(plan, tenant), above) if c) or f'{pk} != ""'
+        rows = self.retry.call(
+            lambda: self.client.query(
+                plan.target, filter=expr, output_fields=[pk], limit=limit, consistency_level=STRONG
+            )
+        )
+        return [row[pk] for row in rows]
+
+    def _tenant_filter(self, plan: MigrationPlan, tenant: str | None) -> str:
+        if tenant is None:
+            return ""
+        field = plan.field_by_role(FieldRole.TENANT).name
+        return f'{field} == "{tenant}"'
+
+    def _loaded(self, target: str) -> bool:
+        """Whether the target exists, loading it first: Milvus keeps a reopened collection released."""
+        if target in self._loaded_targets:
+            return True
+        if not self.exists(target):
+            return False
+        state = self.retry.call(lambda: self.client.get_load_state(target))
+        if state.get("state") != LoadState.Loaded:
+            self.retry.call(lambda: self.client.load_collection(target))
+        self._loaded_targets.add(target)
+        return True
+
+    def count(self, plan: MigrationPlan, tenant: str | None = None) -> int:
+        """Exact `count(*)` with strong consistency; collection stats are inexact after upserts."""
+        if not self._loaded(plan.target):
+            return 0
+        result = self.retry.call(
+            lambda: self.client.query(
+                plan.target,
+                filter=self._tenant_filter(plan, tenant),
+                output_fields=["count(*)"],
+                consistency_level=STRONG,
+            )
+        )
+        return int(result[0]["count(*)"])
+
+    def ids(
+        self, plan: MigrationPlan, tenant: str | None, fields: Sequence[str] = ()
+    ) -> Iterator[dict[str, Any]]:
+        """Rows in primary-key order (id fields plus `fields`), streamed in pages for bounded memory.
+
+        Only Milvus's query iterator promises key order (a plain query with a limit does not), and the
+        merge-based checks rely on it, so the order is checked as the rows stream by.
+        """
+        if not self._loaded(plan.target):
+            return
+        pk = plan.field_by_role(FieldRole.ID).name
+        iterator = self.retry.call(
+            lambda: self.client.query_iterator(
+                plan.target,
+                batch_size=ID_PAGE,
+                filter=self._tenant_filter(plan, tenant),
+                output_fields=[pk, *fields],
+            )
+        )
+        previous = ""
+        try:
+            while page := self.retry.call(iterator.next):
+                for row in page:
+                    if row[pk] <= previous:
+                        raise SinkError(
+                            f"the target returned '{row[pk]}' after '{previous}': keys out of order"
+                        )
+                    previous = row[pk]
+                    yield row
+        finally:
+            iterator.close()
+
+    def get(self, plan: MigrationPlan, keys: Sequence[str]) -> list[dict[str, Any]]:
+        if not keys or not self._loaded(plan.target):
+            return []
+        return list(
+            self.retry.call(lambda: self.client.get(plan.target, ids=list(keys), output_fields=["*"]))
+        )
+
+    def delete(self, plan: MigrationPlan, keys: Sequence[str]) -> None:
+        if keys:
+            self.retry.call(lambda: self.client.delete(plan.target, ids=list(keys)))
+
+    def search(
+        self, plan: MigrationPlan, field: str, vector: Sequence[float], k: int, tenant: str | None
+    ) -> list[dict[str, Any]]:
+        pk = plan.field_by_role(FieldRole.ID).name
+        if not self._loaded(plan.target):
+            return []
+        hits = self.retry.call(
+            lambda: self.client.search(
+                plan.target,
+                data=[list(vector)],
+                anns_field=field,
+                limit=k,
+                filter=self._tenant_filter(plan, tenant),
+                output_fields=[pk],
+                consistency_level=STRONG,
+            )
+        )
+        return [dict(h["entity"]) for h in hits[0]]
+
+    def drop(self, target: str) -> None:
+        self._loaded_targets.discard(target)
+        if self.exists(target):
+            self.retry.call(lambda: self.client.drop_collection(target))
+
+
+def _row_error(exc: BaseException) -> bool:
+    if isinstance(exc, (DataNotMatchException, ParamError)):
+        return True
+    return isinstance(exc, MilvusException) and isinstance(exc.code, int) and exc.code in ROW_ERROR_CODES
+
+
+def _too_large(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return any(word in text for word in TOO_LARGE_WORDS)
+
+
+def _reason(exc: BaseException) -> str:
+    return str(getattr(exc, "message", "") or exc)
+
+
+@contextmanager
+def open_sink(uri: str, token: str | None, database: str, retry: RetryPolicy) -> Iterator[MilvusSink]:
+    client = connect(uri, token, database)
+    try:
+        yield MilvusSink(client, retry)
+    finally:
+        client.close()

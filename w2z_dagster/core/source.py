@@ -1,0 +1,307 @@
+"""The Weaviate side: the only module that imports weaviate-client.
+
+Everything is read through the real client (REST for schema, gRPC for objects), so what works against
+the project's test server works unchanged against a real cluster.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import uuid as uuid_lib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+import weaviate
+from weaviate.classes.init import AdditionalConfig, Auth, Timeout
+from weaviate.classes.query import Filter, MetadataQuery, QueryReference
+from weaviate.collections.classes.config import ConsistencyLevel
+from weaviate.config import GrpcConfig
+
+from w2z_dagster.core.class_json import LEGACY_VECTOR, parse_class
+from w2z_dagster.core.retry import RetryPolicy
+from w2z_dagster.core.schema import (
+    CollectionSchema,
+    PropertySpec,
+    SourceObject,
+    TenantSpec,
+    WeaviateType,
+    to_millis,
+)
+
+DIMENSION_SAMPLE = 100
+QUERY_TIMEOUT_SECONDS = 120
+
+
+class SourceError(RuntimeError):
+    """A source problem the user must fix; the message says what and how."""
+
+
+def _endpoint(url: str) -> tuple[str, int, bool]:
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    secure = parts.scheme == "https"
+    return parts.hostname or "localhost", parts.port or (443 if secure else 80), secure
+
+
+def connect(rest_endpoint: str, grpc_endpoint: str, api_key: str | None) -> weaviate.WeaviateClient:
+    """Connect with REST and gRPC ports taken from two URLs, the way real deployments are addressed."""
+    http_host, http_port, http_secure = _endpoint(rest_endpoint)
+    grpc_host, grpc_port, grpc_secure = _endpoint(grpc_endpoint)
+    try:
+        return weaviate.connect_to_custom(
+            http_host=http_host,
+            http_port=http_port,
+            http_secure=http_secure,
+            grpc_host=grpc_host,
+            grpc_port=grpc_port,
+            grpc_secure=grpc_secure,
+            auth_credentials=Auth.api_key(api_key) if api_key else None,
+            additional_config=AdditionalConfig(
+                timeout=Timeout(init=10, query=QUERY_TIMEOUT_SECONDS, insert=QUERY_TIMEOUT_SECONDS),
+                grpc_config=GrpcConfig(channel_options=[("grpc.enable_http_proxy", 0)]),
+            ),
+            skip_init_checks=False,
+        )
+    except weaviate.exceptions.AuthenticationFailedError as exc:
+        raise SourceError(
+            f"Weaviate at {rest_endpoint} refused the credentials: check WEAVIATE_API_KEY"
+        ) from exc
+    except weaviate.exceptions.UnexpectedStatusCodeError as exc:
+        if getattr(exc, "status_code", None) in (401, 403):
+            raise SourceError(
+                f"Weaviate at {rest_endpoint} refused the credentials (HTTP {exc.status_code}): "
+                "check WEAVIATE_API_KEY"
+            ) from exc
+        raise SourceError(
+            f"Weaviate at {rest_endpoint} answered HTTP {exc.status_code}: check WEAVIATE_ENDPOINT"
+        ) from exc
+    except weaviate.exceptions.WeaviateBaseError as exc:
+        raise SourceError(
+            f"cannot reach Weaviate at {rest_endpoint} (gRPC {grpc_endpoint}): check WEAVIATE_ENDPOINT and "
+            f"WEAVIATE_GRPC_ENDPOINT ({type(exc).__name__})"
+        ) from exc
+
+
+def _plain(value: Any) -> Any:
+    """weaviate-client returns its own classes for some types; the core works on builtins only."""
+    if value is None or isinstance(value, (str, bool, int, float, dt.datetime)):
+        return value
+    if isinstance(value, uuid_lib.UUID):
+        return str(value)
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "latitude") and hasattr(value, "longitude"):
+        return {"latitude": value.latitude, "longitude": value.longitude}
+    if hasattr(value, "international_formatted"):
+        return {
+            "input": value.number,
+            "default_country": value.default_country,
+            "country_code": value.country_code,
+            "national": value.national,
+            "national_formatted": value.national_formatted,
+            "international_formatted": value.international_formatted,
+            "valid": value.valid,
+        }
+    return value
+
+
+class WeaviateSource:
+    """Read side of one migration: schema, tenants, counts, cursor pages, lookups by id, and search."""
+
+    def __init__(
+        self, client: weaviate.WeaviateClient, retry: RetryPolicy, include_blobs: bool = False
+    ) -> None:
+        self.client = client
+        self.retry = retry
+        self.include_blobs = include_blobs
+
+    def list_collections(self) -> list[str]:
+        return sorted(self.retry.call(lambda: list(self.client.collections.list_all(simple=True))))
+
+    def _collection(self, name: str, tenant: str | None = None) -> Any:
+        handle = self.client.collections.use(name).with_consistency_level(ConsistencyLevel.ONE)
+        return handle.with_tenant(tenant) if tenant else handle
+
+    def tenants(self, name: str) -> tuple[TenantSpec, ...]:
+        got = self.retry.call(lambda: self._collection(name).tenants.get())
+        return tuple(
+            TenantSpec(name=t.name, status=str(getattr(t.activity_status, "value", t.activity_status)))
+            for t in sorted(got.values(), key=lambda t: t.name)
+        )
+
+    def count(self, name: str, tenant: str | None = None) -> int:
+        result = self.retry.call(lambda: self._collection(name, tenant).aggregate.over_all(total_count=True))
+        return int(result.total_count or 0)
+
+    def read_schema(self, name: str) -> CollectionSchema:
+        """Schema from the schema API, never inferred from one object; dimensions from the data itself."""
+        if not self.retry.call(lambda: self.client.collections.exists(name)):
+            known = ", ".join(self.list_collections()) or "none"
+            raise SourceError(f"collection '{name}' does not exist in Weaviate (collections: {known})")
+        config = self.retry.call(lambda: self.client.collections.export_config(name))
+        schema = parse_class(config.to_dict())
+        tenants = self.tenants(name) if schema.multi_tenant else ()
+        readable = [t.name for t in tenants if t.active] if schema.multi_tenant else [None]
+        counts = {t or "": self.count(name, t) for t in readable}
+        dims = self._observe_dimensions(schema, readable)
+        vectors = tuple(v.model_copy(update={"dimension": dims.get(v.name)}) for v in schema.vectors)
+        return schema.model_copy(
+            update={
+                "tenants": tenants,
+                "vectors": vectors,
+                "object_count": sum(counts.values()),
+                "counts_by_tenant": counts if schema.multi_tenant else {},
+            }
+        )
+
+    def _observe_dimensions(self, schema: CollectionSchema, tenants: Sequence[str | None]) -> dict[str, int]:
+        dims: dict[str, int] = {}
+        for tenant in tenants:
+            page = self.retry.call(
+                lambda t=tenant: self._collection(schema.name, t).query.fetch_objects(
+                    limit=DIMENSION_SAMPLE, include_vector=True, return_properties=[]
+                )
+            )
+            for obj in page.objects:
+                for vname, vec in (obj.vector or {}).items():
+                    if vec and vname not in dims:
+                        first = vec[0]
+                        dims[vname] = len(first) if isinstance(first, list) else len(vec)
+            if len(dims) == len(schema.vectors):
+                break
+        return dims
+
+    def _property_names(self, schema: CollectionSchema) -> list[str]:
+        return [
+            p.name
+            for p in schema.properties
+            if p.data_type is not WeaviateType.REFERENCE
+            and (self.include_blobs or p.data_type is not WeaviateType.BLOB)
+        ]
+
+    def _references(self, schema: CollectionSchema) -> list[QueryReference] | None:
+        refs = []
+        for prop in schema.properties:
+            if prop.data_type is not WeaviateType.REFERENCE:
+                continue
+            if len(prop.reference_targets) == 1:
+                refs.append(QueryReference(link_on=prop.name, return_properties=[]))
+            else:
+                refs.extend(
+                    QueryReference.MultiTarget(
+                        link_on=prop.name, target_collection=target, return_properties=[]
+                    )
+                    for target in prop.reference_targets
+                )
+        return refs or None
+
+    def _to_source(self, obj: Any, tenant: str | None, refs: list[PropertySpec]) -> SourceObject:
+        references = {}
+        for prop in refs:
+            found = (obj.references or {}).get(prop.name)
+            references[prop.name] = [str(o.uuid) for o in found.objects] if found else []
+        vectors = dict(obj.vector or {})
+        return SourceObject(
+            uuid=str(obj.uuid),
+            tenant=tenant,
+            properties={k: _plain(v) for k, v in obj.properties.items()},
+            references=references,
+            vectors=vectors,
+            created=obj.metadata.creation_time,
+            updated=obj.metadata.last_update_time,
+        )
+
+    def pages(
+        self, schema: CollectionSchema, tenant: str | None, after: str | None, page_size: int
+    ) -> Iterator[list[SourceObject]]:
+        """Cursor pages in UUID order, resumable from any `after`; ends on the first empty page."""
+        handle = self._collection(schema.name, tenant)
+        names = self._property_names(schema)
+        refs = self._references(schema)
+        ref_props = [p for p in schema.properties if p.data_type is WeaviateType.REFERENCE]
+        vector_names: bool | list[str] = True
+        if any(v.legacy for v in schema.vectors) and len(schema.vectors) > 1:
+            vector_names = [v.name for v in schema.vectors if not v.legacy]
+        while True:
+            result = self.retry.call(
+                lambda a=after: handle.query.fetch_objects(
+                    limit=page_size,
+                    after=a,
+                    include_vector=vector_names if schema.vectors else False,
+                    return_properties=names,
+                    return_references=refs,
+                    return_metadata=MetadataQuery(creation_time=True, last_update_time=True),
+                )
+            )
+            if not result.objects:
+                return
+            yield [self._to_source(o, tenant, ref_props) for o in result.objects]
+            after = str(result.objects[-1].uuid)
+
+    def ids(self, name: str, tenant: str | None, page_size: int = 2000) -> Iterator[tuple[str, int]]:
+        """(uuid, last-update ms) in UUID order, without properties or vectors: cheap enough to merge."""
+        handle = self._collection(name, tenant)
+        after: str | None = None
+        while True:
+            result = self.retry.call(
+                lambda a=after: handle.query.fetch_objects(
+                    limit=page_size,
+                    after=a,
+                    return_properties=[],
+                    return_metadata=MetadataQuery(last_update_time=True),
+                )
+            )
+            if not result.objects:
+                return
+            for obj in result.objects:
+                yield str(obj.uuid), to_millis(obj.metadata.last_update_time)
+            after = str(result.objects[-1].uuid)
+
+    def fetch(self, schema: CollectionSchema, tenant: str | None, uuids: Sequence[str]) -> list[SourceObject]:
+        if not uuids:
+            return []
+        handle = self._collection(schema.name, tenant)
+        ref_props = [p for p in schema.properties if p.data_type is WeaviateType.REFERENCE]
+        result = self.retry.call(
+            lambda: handle.query.fetch_objects(
+                limit=len(uuids),
+                filters=Filter.by_id().contains_any(list(uuids)),
+                include_vector=bool(schema.vectors),
+                return_properties=self._property_names(schema),
+                return_references=self._references(schema),
+                return_metadata=MetadataQuery(creation_time=True, last_update_time=True),
+            )
+        )
+        return sorted((self._to_source(o, tenant, ref_props) for o in result.objects), key=lambda o: o.uuid)
+
+    def near_vector(
+        self, name: str, tenant: str | None, vector: Sequence[float], target: str, k: int
+    ) -> list[str]:
+        target_vector = None if target == LEGACY_VECTOR else target
+        result = self.retry.call(
+            lambda: self._collection(name, tenant).query.near_vector(
+                near_vector=list(vector), limit=k, target_vector=target_vector, return_properties=[]
+            )
+        )
+        return [str(o.uuid) for o in result.objects]
+
+
+@contextmanager
+def open_source(
+    rest_endpoint: str,
+    grpc_endpoint: str,
+    api_key: str | None,
+    retry: RetryPolicy,
+    include_blobs: bool = False,
+) -> Iterator[WeaviateSource]:
+    client = connect(rest_endpoint, grpc_endpoint, api_key)
+    try:
+        yield WeaviateSource(client, retry, include_blobs)
+    finally:
+        client.close()

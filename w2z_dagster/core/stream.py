@@ -1,0 +1,390 @@
+"""The batch loop: read a cursor page, transform, write, then checkpoint, in strict batch order.
+
+Three threads keep both databases busy: a reader fetches and transforms the next pages, a writer sends
+them to the target, and the caller records each checkpoint while the writer is already sending the next
+write. Order is kept because each stage is one thread fed through a FIFO. Memory stays bounded whatever
+the collection size: a page takes a slot before it is fetched and gives it back once written, and there
+are slots for two writes. A checkpoint is only ever handed out after its batch was written, and the
+writer waits for the caller to record a write's checkpoints before starting the write after next, so a
+crash replays at most the last two writes (harmlessly: see `InsertGate` for when plain inserts are used).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel
+
+from w2z_dagster.core.checkpoint import Checkpoint
+from w2z_dagster.core.handoff import Handoff, Slots, Stopped
+from w2z_dagster.core.mapping import FieldRole, MigrationPlan
+from w2z_dagster.core.schema import CollectionSchema, SourceObject
+from w2z_dagster.core.sink import MilvusSink
+from w2z_dagster.core.source import WeaviateSource
+from w2z_dagster.core.transform import Reject, TransformResult, primary_key, to_rows
+
+DEFAULT_WRITE_BYTES = 16 * 1024 * 1024
+"""A quarter of the 64 MB request limit of Milvus and Zilliz Cloud, leaving room for encoding overhead."""
+PROBE_LIMIT = 16_384
+"""Most keys one Milvus query returns; more keys than this beyond the cursor means: upsert that tenant."""
+JOIN_SECONDS = 30
+
+_END = object()
+
+
+class BatchOutcome(BaseModel):
+    """One batch, written: the checkpoint to record and what happened to its objects."""
+
+    checkpoint: Checkpoint
+    read: int
+    written: int
+    rejects: list[Reject]
+    seconds: float
+
+
+def tenants_to_read(schema: CollectionSchema) -> list[str | None]:
+    """Only active tenants can be read; inactive ones are reported by the caller, never dropped silently."""
+    if not schema.multi_tenant:
+        return [None]
+    return [t.name for t in schema.tenants if t.active]
+
+
+def _remaining(schema: CollectionSchema, checkpoint: Checkpoint) -> list[tuple[str | None, str | None]]:
+    tenants = tenants_to_read(schema)
+    if checkpoint.tenant is None:
+        return [(t, checkpoint.after if t is None else None) for t in tenants]
+    return [
+        (t, checkpoint.after if t == checkpoint.tenant else None) for t in tenants if t >= checkpoint.tenant
+    ]
+
+
+def _pages(
+    source: WeaviateSource,
+    schema: CollectionSchema,
+    checkpoint: Checkpoint,
+    batch_size: int,
+    limit: int | None,
+) -> Iterator[tuple[str | None, list[SourceObject]]]:
+    budget = None if limit is None else max(0, limit - checkpoint.objects)
+    for tenant, after in _remaining(schema, checkpoint):
+        size = batch_size if budget is None else min(batch_size, budget)
+        if size == 0:
+            return
+        for page in source.pages(schema, tenant, after, size):
+            if budget is not None:
+                page = page[:budget]
+                budget -= len(page)
+            yield tenant, page
+            if budget == 0:
+                return
+
+
+def _size(value: Any) -> int:
+    """Approximate bytes on the wire; good enough for a request budget and a rate cap."""
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(len(k) + _size(v) for k, v in value.items()) + 2
+    if isinstance(value, list | tuple):
+        return sum(_size(v) for v in value) + 2
+    return 8
+
+
+@dataclass
+class _Page:
+    """One cursor page, transformed, waiting to be written."""
+
+    tenant: str | None
+    objects: list[SourceObject]
+    result: TransformResult
+    nbytes: int
+
+
+class InsertGate:
+    """Says whether a write may be a plain insert, which Milvus takes faster than an upsert.
+
+    An insert duplicates a key the target already holds, so it is only used where the target provably
+    holds none of the write's keys. Within a tenant the cursor hands out keys in increasing order, and
+    everything this run writes lies beyond where the run started; so one query per tenant for the keys
+    the target already holds beyond that point (left by an earlier, interrupted run, by a restart over a
+    finished copy, or by anyone else) tells which pages are new: those whose smallest key lies above the
+    largest such key. The first write of every run is an upsert regardless, covering a request an
+    interrupted run may still have had in flight, and a failed insert is never retried as an insert.
+    """
+
+    def __init__(self, sink: MilvusSink, plan: MigrationPlan, start: Checkpoint, enabled: bool) -> None:
+        self._sink = sink
+        self._plan = plan
+        self._start = start
+        self._enabled = enabled
+        self._pk = plan.field_by_role(FieldRole.ID).name
+        self._barriers: dict[str | None, tuple[bool, str | None]] = {}
+        self._first = True
+
+    def _barrier(self, tenant: str | None) -> tuple[bool, str | None]:
+        """(whether any insert is possible, the largest key already present beyond the start)."""
+        if tenant not in self._barriers:
+            after = self._start.after if tenant == self._start.tenant else None
+            start_key = None if after is None else primary_key(self._plan, after, tenant)
+            keys = self._sink.keys_after(self._plan, tenant, start_key, PROBE_LIMIT)
+            self._barriers[tenant] = (len(keys) < PROBE_LIMIT, max(keys) if keys else None)
+        return self._barriers[tenant]
+
+    def allows(self, pages: list[_Page]) -> bool:
+        first, self._first = self._first, False
+        if not self._enabled or first:
+            return False
+        for page in pages:
+            if not page.result.rows:
+                continue
+            possible, barrier = self._barrier(page.tenant)
+            if not possible or (
+                barrier is not None and min(r[self._pk] for r in page.result.rows) <= barrier
+            ):
+                return False
+        return True
+
+
+class _RateCap:
+    """Spaces writes so the average stays under a cap in MB/s (10^6 bytes), as Zilliz Cloud meters it."""
+
+    def __init__(self, mb_per_s: float | None, stop: threading.Event) -> None:
+        self._bytes_per_s = mb_per_s * 1_000_000 if mb_per_s else None
+        self._stop = stop
+        self._free_at = time.monotonic()
+
+    def wait(self, nbytes: int) -> None:
+        if self._bytes_per_s is None:
+            return
+        now = time.monotonic()
+        start = max(now, self._free_at)
+        if self._stop.wait(start - now):
+            raise Stopped
+        self._free_at = start + nbytes / self._bytes_per_s
+
+
+@dataclass
+class _Options:
+    plan: MigrationPlan
+    write_rows: int
+    write_bytes: int
+    pages_per_write: int
+
+    def fits(self, group: list[_Page], page: _Page) -> bool:
+        """Whether `page` joins `group` without going over a limit; the page count bounds memory."""
+        return (
+            len(group) < self.pages_per_write
+            and sum(len(p.result.rows) for p in group) + len(page.result.rows) <= self.write_rows
+            and sum(p.nbytes for p in group) + page.nbytes <= self.write_bytes
+        )
+
+    def full(self, group: list[_Page]) -> bool:
+        return (
+            len(group) >= self.pages_per_write
+            or sum(len(p.result.rows) for p in group) >= self.write_rows
+            or sum(p.nbytes for p in group) >= self.write_bytes
+        )
+
+
+class _Pipeline:
+    """The reader and writer threads of one `migrate` call and the hand-offs between them."""
+
+    def __init__(
+        self,
+        pages: Iterator[tuple[str | None, list[SourceObject]]],
+        sink: MilvusSink,
+        checkpoint: Checkpoint,
+        options: _Options,
+        gate: InsertGate,
+        max_write_mb_per_s: float | None,
+    ) -> None:
+        self._pages = pages
+        self._sink = sink
+        self._checkpoint = checkpoint
+        self._options = options
+        self._gate = gate
+        self._stop = threading.Event()
+        self._slots = Slots(2 * options.pages_per_write, self._stop)
+        self._lead = Slots(2, self._stop)
+        self._ready = Handoff(self._stop)
+        self._done = Handoff(self._stop)
+        self._rate = _RateCap(max_write_mb_per_s, self._stop)
+        self._threads = [
+            threading.Thread(
+                target=self._guard, args=(self._read, self._ready), name="w2z-reader", daemon=True
+            ),
+            threading.Thread(
+                target=self._guard, args=(self._write, self._done), name="w2z-writer", daemon=True
+            ),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _guard(self, work: Any, out: Handoff) -> None:
+        try:
+            work()
+        except Stopped:
+            return
+        except BaseException as exc:
+            out.put(exc)
+
+    def _read(self) -> None:
+        """Take a slot before fetching, so a page exists only while a slot is held for it."""
+        while True:
+            self._slots.take()
+            item = next(self._pages, None)
+            if item is None:
+                self._ready.put(_END)
+                return
+            tenant, objects = item
+            result = to_rows(objects, self._options.plan)
+            nbytes = sum(_size(v) for row in result.rows for v in row.values())
+            self._ready.put(_Page(tenant, objects, result, nbytes))
+
+    def _write(self) -> None:
+        """Group whole pages into writes within the row, byte and page limits, flushing before an error."""
+        group: list[_Page] = []
+        while True:
+            item = self._ready.get()
+            if item is _END or isinstance(item, BaseException):
+                if group:
+                    self._flush(group)
+                if item is _END:
+                    self._done.put(_END)
+                    return
+                raise item
+            if group and not self._options.fits(group, item):
+                self._flush(group)
+                group = []
+            group.append(item)
+            if self._options.full(group):
+                self._flush(group)
+                group = []
+
+    def _flush(self, group: list[_Page]) -> None:
+        self._lead.take()
+        started = time.perf_counter()
+        insert = self._gate.allows(group)
+        refused: dict[str, str] = {}
+        pk = self._options.plan.field_by_role(FieldRole.ID).name
+        for rows, nbytes in _requests(group, self._options.write_rows, self._options.write_bytes):
+            self._rate.wait(nbytes)
+            for row, reason in self._sink.write(self._options.plan.target, rows, insert=insert):
+                refused[row[pk]] = reason
+        seconds = time.perf_counter() - started
+        outcomes = []
+        for page in group:
+            rejects = page.result.rejects + _refused(refused, page, self._options.plan)
+            written = len(page.objects) - len(rejects)
+            self._checkpoint = self._checkpoint.advanced(
+                page.tenant, page.objects[-1].uuid, written, len(rejects)
+            )
+            outcomes.append(
+                BatchOutcome(
+                    checkpoint=self._checkpoint,
+                    read=len(page.objects),
+                    written=written,
+                    rejects=rejects,
+                    seconds=seconds,
+                )
+            )
+        self._slots.give(len(group))
+        self._done.put(outcomes)
+
+    def outcomes(self) -> Iterator[BatchOutcome]:
+        while True:
+            item = self._done.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield from item
+            self._lead.give()
+
+    def close(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=JOIN_SECONDS)
+
+
+def _requests(
+    group: list[_Page], max_rows: int, max_bytes: int
+) -> Iterator[tuple[list[dict[str, Any]], int]]:
+    """The group's rows cut into requests within both limits; only a single page can need cutting."""
+    rows = [row for page in group for row in page.result.rows]
+    if not rows:
+        return
+    nbytes = sum(page.nbytes for page in group)
+    parts = max(math.ceil(len(rows) / max_rows), math.ceil(nbytes / max_bytes), 1)
+    step = math.ceil(len(rows) / parts)
+    for start in range(0, len(rows), step):
+        yield rows[start : start + step], nbytes * min(step, len(rows) - start) // len(rows)
+
+
+def _refused(refused: dict[str, str], page: _Page, plan: MigrationPlan) -> list[Reject]:
+    """Rows the target refused become rejects carrying the original object, so nothing goes unrecorded."""
+    if not refused:
+        return []
+    out = []
+    for obj in page.objects:
+        reason = refused.get(primary_key(plan, obj.uuid, obj.tenant))
+        if reason is not None:
+            out.append(
+                Reject(
+                    uuid=obj.uuid,
+                    tenant=obj.tenant,
+                    reason=f"target refused: {reason}",
+                    object=obj.model_dump(mode="json"),
+                )
+            )
+    return out
+
+
+def migrate(
+    source: WeaviateSource,
+    sink: MilvusSink,
+    schema: CollectionSchema,
+    plan: MigrationPlan,
+    checkpoint: Checkpoint,
+    batch_size: int,
+    limit: int | None = None,
+    *,
+    write_batch_size: int | None = None,
+    write_batch_bytes: int = DEFAULT_WRITE_BYTES,
+    max_write_mb_per_s: float | None = None,
+    insert_when_safe: bool = False,
+) -> Iterator[BatchOutcome]:
+    """Yield one outcome per cursor batch, in order, each only after its rows were written.
+
+    `batch_size` is the cursor page and the checkpoint unit. Writes group whole pages up to
+    `write_batch_size` rows (default: one page per write) and `write_batch_bytes`, and a page larger than
+    either is cut into several writes. `max_write_mb_per_s` caps the average write rate, and
+    `insert_when_safe` lets `InsertGate` use plain inserts where no key can be duplicated.
+    """
+    write_rows = write_batch_size or batch_size
+    options = _Options(
+        plan=plan,
+        write_rows=write_rows,
+        write_bytes=write_batch_bytes,
+        pages_per_write=max(1, math.ceil(write_rows / batch_size)),
+    )
+    pipeline = _Pipeline(
+        _pages(source, schema, checkpoint, batch_size, limit),
+        sink,
+        checkpoint,
+        options,
+        InsertGate(sink, plan, checkpoint, insert_when_safe),
+        max_write_mb_per_s,
+    )
+    try:
+        yield from pipeline.outcomes()
+    finally:
+        pipeline.close()

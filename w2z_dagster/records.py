@@ -1,0 +1,91 @@
+"""What one asset recorded in the catalog, read back by the next one.
+
+The schema, the plan and the checkpoints travel through the Dagster instance as asset metadata, not
+through an IO manager: the catalog then shows exactly what each step worked from, and verification can
+be rematerialized on its own, from any process, without re-reading the source.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TypeVar
+
+import dagster as dg
+from pydantic import BaseModel
+
+from w2z_dagster.core.checkpoint import Checkpoint
+from w2z_dagster.core.mapping import MigrationPlan
+
+M = TypeVar("M", bound=BaseModel)
+
+SCHEMA_KEY = "w2z/schema"
+PLAN_KEY = "w2z/plan"
+CHECKPOINT_KEY = "w2z/checkpoint"
+EMPTY_SOURCE_KEY = "w2z/empty_source"
+
+
+class MissingRecordError(RuntimeError):
+    """Downstream asked for something upstream never recorded for this partition."""
+
+
+def as_metadata(model: BaseModel) -> dg.MetadataValue:
+    return dg.MetadataValue.json(model.model_dump(mode="json"))
+
+
+def _filter(asset: dg.AssetKey, partition: str) -> dg.AssetRecordsFilter:
+    return dg.AssetRecordsFilter(asset_key=asset, asset_partitions=[partition])
+
+
+def latest_materialization(instance: dg.DagsterInstance, asset: dg.AssetKey, partition: str) -> dict | None:
+    records = instance.fetch_materializations(_filter(asset, partition), limit=1).records
+    return dict(records[0].asset_materialization.metadata) if records else None
+
+
+def recorded(instance: dg.DagsterInstance, asset: dg.AssetKey, partition: str, key: str, model: type[M]) -> M:
+    metadata = latest_materialization(instance, asset, partition) or {}
+    if key not in metadata:
+        raise MissingRecordError(
+            f"'{asset.to_user_string()}' has no materialization for partition '{partition}' yet: "
+            "materialize it (or the whole chain) first"
+        )
+    return model.model_validate(metadata[key].value)
+
+
+def recorded_plan(instance: dg.DagsterInstance, asset: dg.AssetKey, partition: str) -> MigrationPlan | None:
+    """The plan `zilliz_collection` recorded, or None when it found an empty source and created nothing."""
+    metadata = latest_materialization(instance, asset, partition) or {}
+    if EMPTY_SOURCE_KEY in metadata:
+        return None
+    return recorded(instance, asset, partition, PLAN_KEY, MigrationPlan)
+
+
+def latest_checkpoint(instance: dg.DagsterInstance, asset: dg.AssetKey, partition: str) -> Checkpoint | None:
+    records = instance.fetch_observations(_filter(asset, partition), limit=1).records
+    if not records:
+        return None
+    value = records[0].asset_observation.metadata.get(CHECKPOINT_KEY)
+    return Checkpoint.model_validate(value.value) if value else None
+
+
+def checkpoint_observation(asset: dg.AssetKey, partition: str, checkpoint: Checkpoint) -> dg.AssetObservation:
+    return dg.AssetObservation(
+        asset_key=asset,
+        partition=partition,
+        metadata={
+            CHECKPOINT_KEY: as_metadata(checkpoint),
+            "tenant": checkpoint.tenant or "",
+            "after_uuid": checkpoint.after or "",
+            "objects": dg.MetadataValue.int(checkpoint.objects),
+            "batches": dg.MetadataValue.int(checkpoint.batches),
+            "status": checkpoint.status.value,
+        },
+    )
+
+
+def dead_letter_path(instance: dg.DagsterInstance, partition: str) -> Path:
+    """Rejected objects are kept beside the instance's storage, one JSON-lines file per collection.
+
+    One file per collection rather than per run, so the rejects of a run that failed and was resumed
+    still reach verification.
+    """
+    return Path(instance.storage_directory()) / "w2z" / "dead_letters" / f"{partition}.jsonl"

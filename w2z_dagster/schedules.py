@@ -1,0 +1,27 @@
+"""The nightly sync: every known collection is brought back in step with Weaviate once a day."""
+
+import dagster as dg
+
+from w2z_dagster.jobs import migrate_collection_job
+from w2z_dagster.partitions import collections_partitions
+
+SYNC_CRON = "0 2 * * *"
+
+
+@dg.schedule(
+    job=migrate_collection_job,
+    cron_schedule=SYNC_CRON,
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+def nightly_sync_schedule(context: dg.ScheduleEvaluationContext) -> dg.SkipReason | list[dg.RunRequest]:
+    """One run per collection so a failing collection fails alone and shows red in the partitions view.
+
+    The run key carries the scheduled day: a tick evaluated twice (daemon restart) launches nothing new,
+    while the next night launches again.
+    """
+    collections = collections_partitions.get_partition_keys(dynamic_partitions_store=context.instance)
+    if not collections:
+        return dg.SkipReason("no collections discovered yet")
+    day = context.scheduled_execution_time.strftime("%Y-%m-%d")
+    return [dg.RunRequest(run_key=f"{day}:{c}", partition_key=c) for c in collections]

@@ -1,0 +1,132 @@
+"""A gRPC hop between pymilvus and Milvus that can fail chosen calls, to prove retries on the target side.
+
+pymilvus is never mocked: it talks real gRPC to this proxy, which forwards raw bytes to a real Milvus Lite
+server or answers with the injected status instead.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent import futures
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+from pymilvus.grpc_gen import milvus_pb2
+
+
+@dataclass
+class _Rule:
+    share: float
+    code: grpc.StatusCode
+    rng: random.Random
+    passes_left: int = 0
+
+
+@dataclass
+class FaultyMilvusProxy:
+    """Forwards every unary call; calls whose method name ends with a rule's suffix may fail instead."""
+
+    port: int
+    rules: dict[str, _Rule] = field(default_factory=dict)
+    calls: Counter[str] = field(default_factory=Counter)
+    failures: Counter[str] = field(default_factory=Counter)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    token: str | None = None
+    version: str | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def fail_share(self, method: str, share: float, code: grpc.StatusCode, seed: int = 0) -> None:
+        with self.lock:
+            self.rules[method] = _Rule(share, code, random.Random(seed))
+
+    def fail_after(self, method: str, passes: int, code: grpc.StatusCode) -> None:
+        """Let `passes` calls through, then fail every later one: a target that breaks mid-run."""
+        with self.lock:
+            self.rules[method] = _Rule(1.0, code, random.Random(0), passes_left=passes)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.rules.clear()
+
+    def injected(self, method: str) -> grpc.StatusCode | None:
+        name = method.rsplit("/", 1)[-1]
+        with self.lock:
+            self.calls[name] += 1
+            rule = self.rules.get(name)
+            if rule is not None and rule.passes_left > 0:
+                rule.passes_left -= 1
+                return None
+            if rule is None or rule.rng.random() >= rule.share:
+                return None
+            self.failures[name] += 1
+            return rule.code
+
+
+NO_DEADLINE = 1e9
+_HOP_HEADERS = {"user-agent", "grpc-accept-encoding", "grpc-timeout", "content-type", "te"}
+
+
+class _Forwarder(grpc.GenericRpcHandler):
+    def __init__(self, proxy: FaultyMilvusProxy, upstream: grpc.Channel) -> None:
+        self._proxy = proxy
+        self._upstream = upstream
+
+    def _authenticate(self, context: grpc.ServicerContext) -> None:
+        """Like a Zilliz endpoint: a missing or wrong token is refused before anything runs."""
+        if self._proxy.token is None:
+            return
+        expected = base64.b64encode(self._proxy.token.encode()).decode()
+        sent = dict(context.invocation_metadata()).get("authorization")
+        if sent != expected:
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, "invalid token")
+
+    def service(self, details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
+        method = details.method
+        call = self._upstream.unary_unary(method)
+
+        def forward(request: bytes, context: grpc.ServicerContext) -> Any:
+            self._authenticate(context)
+            if self._proxy.version is not None and method.endswith("/GetVersion"):
+                return milvus_pb2.GetVersionResponse(version=self._proxy.version).SerializeToString()
+            code = self._proxy.injected(method)
+            if code is not None:
+                context.abort(code, f"injected fault on {method.rsplit('/', 1)[-1]}")
+            metadata = [(k, v) for k, v in context.invocation_metadata() if k not in _HOP_HEADERS]
+            remaining = context.time_remaining()
+            try:
+                return call(
+                    request, metadata=metadata, timeout=remaining if remaining < NO_DEADLINE else None
+                )
+            except grpc.RpcError as error:
+                context.abort(error.code(), error.details())
+
+        identity: Callable[[bytes], bytes] = lambda raw: raw  # noqa: E731
+        return grpc.unary_unary_rpc_method_handler(
+            forward, request_deserializer=identity, response_serializer=identity
+        )
+
+
+@contextmanager
+def faulty_proxy(upstream_uri: str, token: str | None = None) -> Iterator[FaultyMilvusProxy]:
+    target = upstream_uri.split("://", 1)[-1]
+    options = [("grpc.max_receive_message_length", 256 << 20), ("grpc.max_send_message_length", 256 << 20)]
+    upstream = grpc.insecure_channel(target, options=options)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8), options=options)
+    port = server.add_insecure_port("127.0.0.1:0")
+    proxy = FaultyMilvusProxy(port=port, token=token)
+    server.add_generic_rpc_handlers((_Forwarder(proxy, upstream),))
+    server.start()
+    try:
+        yield proxy
+    finally:
+        server.stop(grace=1).wait()
+        upstream.close()
