@@ -88,11 +88,17 @@ def _dimensions_unknowable(schema: CollectionSchema) -> bool:
     return schema.object_count == 0 and any(v.dimension is None and not v.multi for v in schema.vectors)
 
 
+def _batch_size(config: MigrationConfig) -> int:
+    return check_batch_size(
+        Settings().migration_batch_size if config.batch_size is None else config.batch_size
+    )
+
+
 def _check_run_config(context: dg.AssetExecutionContext) -> None:
     """`migrated_batches` reads its config only after the target exists; bad values must stop the run first."""
     raw = context.run.run_config.get("ops", {}).get("migrated_batches", {}).get("config", {})
     config = MigrationConfig(**raw)
-    check_batch_size(config.batch_size or Settings().migration_batch_size)
+    _batch_size(config)
     if config.limit is not None and config.limit < 0:
         raise ValueError(f"limit {config.limit} is negative: use a positive number of objects, or no limit")
 
@@ -118,7 +124,7 @@ def migrated_batches(
     key = context.partition_key
     schema = records.recorded(context.instance, source_schema.key, key, records.SCHEMA_KEY, CollectionSchema)
     plan = records.recorded_plan(context.instance, zilliz_collection.key, key)
-    batch_size = check_batch_size(config.batch_size or Settings().migration_batch_size)
+    batch_size = _batch_size(config)
     previous = records.latest_checkpoint(context.instance, context.asset_key, key)
     started = time.perf_counter()
     if plan is None:

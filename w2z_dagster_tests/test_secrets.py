@@ -1,0 +1,79 @@
+"""Issue 5: API keys never reach logs, the event log, run config, metadata or error messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from w2z_dagster.resources import WeaviateResource, ZillizResource
+from w2z_dagster_tests.milvus_proxy import faulty_proxy
+from w2z_dagster_tests.milvus_server import MilvusServer
+from w2z_dagster_tests.seeding import ASSETS, seed_articles
+from w2z_dagster_tests.weaviate_server import start_server
+
+WEAVIATE_KEY = "wv-5ecret-4f1d9c"
+ZILLIZ_KEY = "zc-5ecret-88ab2e"
+
+
+def _files_containing(root: Path, secret: str) -> list[str]:
+    needle = secret.encode()
+    return [str(p) for p in root.rglob("*") if p.is_file() and needle in p.read_bytes()]
+
+
+@pytest.mark.parametrize(
+    ("weaviate_key", "zilliz_key"),
+    [(WEAVIATE_KEY, ZILLIZ_KEY), ("wv-wrong-77", ZILLIZ_KEY), (WEAVIATE_KEY, "zc-wrong-99")],
+)
+def test_keys_appear_nowhere(
+    milvus_server: MilvusServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    weaviate_key: str,
+    zilliz_key: str,
+) -> None:
+    monkeypatch.setenv("WEAVIATE_API_KEY", weaviate_key)
+    monkeypatch.setenv("ZILLIZ_CLOUD_API_KEY", zilliz_key)
+    server = start_server(host="127.0.0.1", api_key=WEAVIATE_KEY)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    try:
+        with server.connect() as client:
+            seed_articles(client, n=15)
+        with (
+            faulty_proxy(milvus_server.uri, token=ZILLIZ_KEY) as proxy,
+            dg.instance_for_test(temp_dir=str(home)) as instance,
+        ):
+            instance.add_dynamic_partitions("weaviate_collections", ["Articles"])
+            result = dg.materialize(
+                ASSETS,
+                partition_key="Articles",
+                instance=instance,
+                raise_on_error=False,
+                resources={
+                    "weaviate": WeaviateResource(
+                        endpoint=server.http_url,
+                        grpc_endpoint=f"http://127.0.0.1:{server.grpc_port}",
+                        api_key=dg.EnvVar("WEAVIATE_API_KEY"),
+                    ),
+                    "zilliz": ZillizResource(
+                        uri=proxy.uri, api_key=dg.EnvVar("ZILLIZ_CLOUD_API_KEY"), max_retries=0
+                    ),
+                },
+            )
+            events = [str(entry) for entry in instance.all_logs(result.run_id)]
+            run_config = str(instance.get_run_by_id(result.run_id).run_config)
+    finally:
+        server.stop()
+
+    assert result.success is (weaviate_key == WEAVIATE_KEY and zilliz_key == ZILLIZ_KEY)
+    captured = capfd.readouterr()
+    for secret in {weaviate_key, zilliz_key}:
+        assert not any(secret in e for e in events)
+        assert secret not in run_config
+        assert secret not in captured.out + captured.err + caplog.text
+        assert _files_containing(home, secret) == []
