@@ -17,6 +17,7 @@ from w2z_dagster.core.sync import SyncCounts, sync
 from w2z_dagster.core.verify import VerifyOptions, verify, verify_empty_source
 from w2z_dagster.partitions import collections_partitions
 from w2z_dagster.resources import WeaviateResource, ZillizResource
+from w2z_dagster.retries import retry_transient_failures
 
 GROUP = "migration"
 OWNERS = ["team:data-platform"]
@@ -40,6 +41,7 @@ class MigrationConfig(dg.Config):
     kinds={"weaviate"},
     owners=OWNERS,
 )
+@retry_transient_failures
 def source_schema(context: dg.AssetExecutionContext, weaviate: WeaviateResource) -> dg.MaterializeResult:
     """The Weaviate collection as w2z sees it: properties, vectors with observed dimensions, tenants, counts."""
     with weaviate.open() as source:
@@ -56,6 +58,7 @@ def source_schema(context: dg.AssetExecutionContext, weaviate: WeaviateResource)
     kinds={"milvus"},
     owners=OWNERS,
 )
+@retry_transient_failures
 def zilliz_collection(context: dg.AssetExecutionContext, zilliz: ZillizResource) -> dg.MaterializeResult:
     """The target collection, created from the mapped schema or accepted if an existing one matches it.
 
@@ -110,6 +113,7 @@ def _check_run_config(context: dg.AssetExecutionContext) -> None:
     kinds={"weaviate", "milvus"},
     owners=OWNERS,
 )
+@retry_transient_failures
 def migrated_batches(
     context: dg.AssetExecutionContext,
     config: MigrationConfig,
@@ -218,6 +222,7 @@ class VerificationConfig(dg.Config):
     owners=OWNERS,
     check_specs=checks.CHECK_SPECS,
 )
+@retry_transient_failures
 def verification_report(
     context: dg.AssetExecutionContext,
     config: VerificationConfig,

@@ -2,15 +2,14 @@
 
 import dagster as dg
 
+from w2z_dagster.core.settings import Settings
 from w2z_dagster.jobs import migrate_collection_job
 from w2z_dagster.partitions import collections_partitions
-
-SYNC_CRON = "0 2 * * *"
 
 
 @dg.schedule(
     job=migrate_collection_job,
-    cron_schedule=SYNC_CRON,
+    cron_schedule=Settings().sync_cron,
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )

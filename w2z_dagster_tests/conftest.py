@@ -1,31 +1,82 @@
-"""Shared fixtures: the in-process Weaviate test server, a Milvus Lite target, and resources for both."""
+"""Shared fixtures: a Weaviate source, a Milvus target, resources for both, and a Dagster instance.
+
+By default the source is the in-process test server and the target a fresh Milvus Lite file. The
+end-to-end tests (those using `source_client`) run against real servers instead when
+`W2Z_TEST_WEAVIATE_ENDPOINT` (and optionally `W2Z_TEST_WEAVIATE_GRPC_ENDPOINT`,
+`W2Z_TEST_WEAVIATE_API_KEY`) and `W2Z_TEST_MILVUS_URI` are set, e.g. the docker-compose services.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 import pytest
+import weaviate
+from pymilvus import MilvusClient
 
+from w2z_dagster.core.settings import derive_grpc_endpoint
+from w2z_dagster.core.source import connect
 from w2z_dagster.resources import WeaviateResource, ZillizResource
-from w2z_dagster_tests.weaviate_server import WeaviateTestServer
 
-pytest_plugins = ["w2z_dagster_tests.weaviate_server.fixtures", "w2z_dagster_tests.milvus_server"]
+pytest_plugins = [
+    "w2z_dagster_tests.weaviate_server.fixtures",
+    "w2z_dagster_tests.milvus_server",
+    "w2z_dagster_tests.stack",
+]
+
+
+@dataclass(frozen=True)
+class Source:
+    endpoint: str
+    grpc_endpoint: str
+    api_key: str | None
+
+
+@pytest.fixture
+def source(request: pytest.FixtureRequest) -> Source:
+    real = os.environ.get("W2Z_TEST_WEAVIATE_ENDPOINT")
+    if real:
+        grpc = os.environ.get("W2Z_TEST_WEAVIATE_GRPC_ENDPOINT") or derive_grpc_endpoint(real)
+        return Source(real, grpc, os.environ.get("W2Z_TEST_WEAVIATE_API_KEY"))
+    server = request.getfixturevalue("weaviate_server")
+    return Source(server.http_url, f"http://{server.host}:{server.grpc_port}", server.api_key)
+
+
+@pytest.fixture
+def source_client(source: Source) -> Iterator[weaviate.WeaviateClient]:
+    """A client of whichever source the test runs against; a real one is emptied first."""
+    client = connect(source.endpoint, source.grpc_endpoint, source.api_key)
+    if os.environ.get("W2Z_TEST_WEAVIATE_ENDPOINT"):
+        client.collections.delete_all()
+    try:
+        yield client
+    finally:
+        client.close()
 
 
 @pytest.fixture
 def milvus_uri(tmp_path: Path) -> str:
-    return str(tmp_path / "target.db")
+    real = os.environ.get("W2Z_TEST_MILVUS_URI")
+    if not real:
+        return str(tmp_path / "target.db")
+    client = MilvusClient(real)
+    for name in client.list_collections():
+        client.drop_collection(name)
+    client.close()
+    return real
 
 
 @pytest.fixture
-def resources(weaviate_server: WeaviateTestServer, milvus_uri: str) -> dict[str, dg.ConfigurableResource]:
+def resources(source: Source, milvus_uri: str) -> dict[str, dg.ConfigurableResource]:
     return {
         "weaviate": WeaviateResource(
-            endpoint=weaviate_server.http_url,
-            grpc_endpoint=f"http://{weaviate_server.host}:{weaviate_server.grpc_port}",
-            api_key=weaviate_server.api_key,
+            endpoint=source.endpoint,
+            grpc_endpoint=source.grpc_endpoint,
+            api_key=source.api_key,
             retry_delay=0.01,
         ),
         "zilliz": ZillizResource(uri=milvus_uri, retry_delay=0.01),

@@ -54,7 +54,7 @@ def milvus_lite_server(data_dir: Path) -> Iterator[MilvusServer]:
             raise RuntimeError(f"milvus-lite server exited with code {proc.wait()} before listening")
         yield MilvusServer(port=port, process=proc)
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:

@@ -53,9 +53,9 @@ def _run(instance: dg.DagsterInstance, resources: dict, **config: object) -> dg.
 
 
 def test_every_object_arrives_equal_and_a_rerun_duplicates_nothing(
-    weaviate_client: weaviate.WeaviateClient, instance: dg.DagsterInstance, resources: dict, milvus_uri: str
+    source_client: weaviate.WeaviateClient, instance: dg.DagsterInstance, resources: dict, milvus_uri: str
 ) -> None:
-    expected = _seed_articles(weaviate_client)
+    expected = _seed_articles(source_client)
     instance.add_dynamic_partitions(collections_partitions.name, ["Articles"])
 
     first = _run(instance, resources, batch_size=5)
@@ -83,9 +83,9 @@ def test_every_object_arrives_equal_and_a_rerun_duplicates_nothing(
 
 
 def test_limit_stops_after_that_many_objects(
-    weaviate_client: weaviate.WeaviateClient, instance: dg.DagsterInstance, resources: dict, milvus_uri: str
+    source_client: weaviate.WeaviateClient, instance: dg.DagsterInstance, resources: dict, milvus_uri: str
 ) -> None:
-    _seed_articles(weaviate_client)
+    _seed_articles(source_client)
     instance.add_dynamic_partitions(collections_partitions.name, ["Articles"])
 
     result = dg.materialize(

@@ -35,12 +35,12 @@ def _materialize(instance: dg.DagsterInstance, resources: dict, name: str, **con
 
 
 def test_sync_sends_only_changes_and_deletes_what_weaviate_deleted(
-    weaviate_client: weaviate.WeaviateClient, instance: dg.DagsterInstance, resources: dict, milvus_uri: str
+    source_client: weaviate.WeaviateClient, instance: dg.DagsterInstance, resources: dict, milvus_uri: str
 ) -> None:
-    seed_articles(weaviate_client, n=40)
+    seed_articles(source_client, n=40)
     instance.add_dynamic_partitions("weaviate_collections", ["Articles"])
     first = _materialize(instance, resources, "Articles")
-    articles = weaviate_client.collections.use("Articles")
+    articles = source_client.collections.use("Articles")
     articles.data.insert_many(
         [DataObject(properties=article(i), uuid=uuid_of(i), vector=[0.5] * 8) for i in range(40, 45)]
     )
@@ -71,12 +71,12 @@ def test_sync_sends_only_changes_and_deletes_what_weaviate_deleted(
 
 
 def test_restart_forces_a_full_copy_and_tenants_sync_separately(
-    weaviate_client: weaviate.WeaviateClient, instance: dg.DagsterInstance, resources: dict
+    source_client: weaviate.WeaviateClient, instance: dg.DagsterInstance, resources: dict
 ) -> None:
-    seed_multi_tenant(weaviate_client, "Shared", ["a", "b"], n=10)
+    seed_multi_tenant(source_client, "Shared", ["a", "b"], n=10)
     instance.add_dynamic_partitions("weaviate_collections", ["Shared"])
     _materialize(instance, resources, "Shared")
-    weaviate_client.collections.use("Shared").with_tenant("b").data.delete_by_id(uuid_of(1))
+    source_client.collections.use("Shared").with_tenant("b").data.delete_by_id(uuid_of(1))
 
     synced = _materialize(instance, resources, "Shared")
     restarted = _materialize(instance, resources, "Shared", restart=True)
@@ -86,9 +86,9 @@ def test_restart_forces_a_full_copy_and_tenants_sync_separately(
 
 
 def test_an_empty_collection_migrates_to_nothing_and_verifies(
-    weaviate_client: weaviate.WeaviateClient, instance: dg.DagsterInstance, resources: dict, milvus_uri: str
+    source_client: weaviate.WeaviateClient, instance: dg.DagsterInstance, resources: dict, milvus_uri: str
 ) -> None:
-    weaviate_client.collections.create(
+    source_client.collections.create(
         "Nothing", properties=ARTICLE_PROPERTIES, vector_config=wc.Configure.Vectors.self_provided()
     )
     instance.add_dynamic_partitions("weaviate_collections", ["Nothing"])

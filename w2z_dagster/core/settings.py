@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     include_collections: str = Field("*", validation_alias="W2Z_INCLUDE_COLLECTIONS")
     exclude_collections: str = Field("", validation_alias="W2Z_EXCLUDE_COLLECTIONS")
     log_file: str = Field("logs/migration.log", validation_alias="W2Z_LOG_FILE")
+    sync_cron: str = Field("0 2 * * *", validation_alias="W2Z_SYNC_CRON")
 
     @field_validator("migration_batch_size")
     @classmethod
