@@ -4,6 +4,7 @@ import pytest
 
 from w2z_dagster.core.mapping import (
     METRIC_TABLE,
+    PHYSICAL_ATTRIBUTES,
     TYPE_TABLE,
     FieldRole,
     IndexPlan,
@@ -461,20 +462,7 @@ def test_mapping_table_rows() -> None:
 
 def _described(plan: MigrationPlan) -> list[MilvusField]:
     """What the sink reports for a target created from `plan`: no roles, sources or notes."""
-    return [MilvusField(**f.model_dump(include=set(_SCHEMA_ATTRS))) for f in plan.fields]
-
-
-_SCHEMA_ATTRS = (
-    "name",
-    "data_type",
-    "element_type",
-    "max_length",
-    "max_capacity",
-    "dim",
-    "nullable",
-    "is_primary",
-    "is_partition_key",
-)
+    return [MilvusField(**f.model_dump(include=PHYSICAL_ATTRIBUTES)) for f in plan.fields]
 
 
 def _replace(fields: list[MilvusField], name: str, **changes: object) -> list[MilvusField]:

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel
 
 from w2z_dagster.core.dead_letters import DeadLetters
-from w2z_dagster.core.mapping import MigrationPlan, MilvusField
+from w2z_dagster.core.mapping import PHYSICAL_ATTRIBUTES, MigrationPlan, MilvusField
 from w2z_dagster.core.schema import CollectionSchema, SourceObject
 from w2z_dagster.core.source import WeaviateSource
 from w2z_dagster.core.stream import tenants_to_read
@@ -50,17 +50,6 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
     "VARCHAR": pa.string(),
     "JSON": pa.string(),
     "FLOAT_VECTOR": pa.list_(pa.float32()),
-}
-_SCHEMA_KEYS = {
-    "name",
-    "data_type",
-    "element_type",
-    "max_length",
-    "max_capacity",
-    "dim",
-    "nullable",
-    "is_primary",
-    "is_partition_key",
 }
 
 
@@ -190,7 +179,7 @@ def _schema_document(plan: MigrationPlan) -> dict[str, Any]:
         "target": plan.target,
         "auto_id": False,
         "enable_dynamic_field": False,
-        "fields": [f.model_dump(include=_SCHEMA_KEYS, exclude_none=True) for f in plan.fields],
+        "fields": [f.model_dump(include=PHYSICAL_ATTRIBUTES, exclude_none=True) for f in plan.fields],
         "indexes": [i.model_dump() for i in plan.indexes],
         "plan": plan.model_dump(mode="json"),
     }

@@ -94,6 +94,22 @@ class FieldRole(StrEnum):
     UPDATED = "updated"
 
 
+PHYSICAL_ATTRIBUTES = frozenset(
+    {
+        "name",
+        "data_type",
+        "element_type",
+        "max_length",
+        "max_capacity",
+        "dim",
+        "nullable",
+        "is_primary",
+        "is_partition_key",
+    }
+)
+"""What Milvus itself stores of a field: all a target describes, and all a bulk-import schema needs."""
+
+
 class MilvusField(BaseModel):
     """One target field, in the vocabulary of pymilvus `add_field` (DataType member names).
 
