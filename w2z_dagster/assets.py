@@ -9,7 +9,7 @@ from pydantic import Field
 from w2z_dagster import catalog, checks, records
 from w2z_dagster.core.checkpoint import Checkpoint, CheckpointStatus
 from w2z_dagster.core.dead_letters import DeadLetters
-from w2z_dagster.core.mapping import MappingOptions, MigrationPlan, build_plan
+from w2z_dagster.core.mapping import MigrationPlan, build_plan
 from w2z_dagster.core.schema import CollectionSchema
 from w2z_dagster.core.settings import Settings, check_batch_size
 from w2z_dagster.core.stream import migrate, tenants_to_read
@@ -75,7 +75,7 @@ def zilliz_collection(context: dg.AssetExecutionContext, zilliz: ZillizResource)
         if _dimensions_unknowable(schema):
             context.log.info(f"'{schema.name}' has no objects yet: no target created, nothing to migrate")
             return dg.MaterializeResult(metadata={records.EMPTY_SOURCE_KEY: True, "created": False})
-        plan = build_plan(schema, zilliz.target_profile(), MappingOptions())
+        plan = build_plan(schema, zilliz.target_profile(), zilliz.mapping_options())
         created = sink.ensure_collection(plan)
     context.log.info(f"{'Created' if created else 'Reusing matching'} target collection '{plan.target}'")
     return dg.MaterializeResult(
@@ -141,7 +141,7 @@ def migrated_batches(
         return
     checkpoint = _starting_checkpoint(context, previous, config.restart)
     dead_letters = DeadLetters(records.dead_letter_path(context.instance, key), resume=checkpoint.resumable)
-    with weaviate.open() as source, zilliz.open() as sink:
+    with weaviate.open(plan.reads_blobs) as source, zilliz.open() as sink:
         for outcome in migrate(source, sink, schema, plan, checkpoint, batch_size, config.limit):
             dead_letters.extend(outcome.rejects)
             checkpoint = outcome.checkpoint
@@ -172,7 +172,7 @@ def _sync(
     key = context.partition_key
     dead_letters = DeadLetters(records.dead_letter_path(context.instance, key), resume=False)
     totals = SyncCounts()
-    with weaviate.open() as source, zilliz.open() as sink:
+    with weaviate.open(plan.reads_blobs) as source, zilliz.open() as sink:
         for tenant, counts in sync(source, sink, schema, plan, batch_size):
             dead_letters.extend(counts.rejects)
             totals.add(counts)
@@ -244,7 +244,7 @@ def verification_report(
         k=config.k,
         min_recall=config.min_recall,
     )
-    with weaviate.open() as source, zilliz.open() as sink:
+    with weaviate.open(plan is not None and plan.reads_blobs) as source, zilliz.open() as sink:
         if plan is None:
             report = verify_empty_source(source, schema)
         else:

@@ -28,7 +28,7 @@ from rich.console import Console
 from rich.table import Table
 
 from w2z_dagster.core import selection
-from w2z_dagster.core.mapping import MappingOptions, MigrationPlan, PlanError, build_plan
+from w2z_dagster.core.mapping import MigrationPlan, PlanError, build_plan
 from w2z_dagster.core.names import collection_name
 from w2z_dagster.core.preview import CollectionPreview, TargetState, format_bytes, preview
 from w2z_dagster.core.profiles import TargetProfile, limits_for, profile_for_uri
@@ -229,6 +229,7 @@ class _Context:
             self.settings.grpc_endpoint(),
             key.get_secret_value() if key else None,
             self.retry,
+            self.settings.store_blobs,
         ) as source:
             yield source
 
@@ -273,7 +274,7 @@ class _Context:
 
     def plan(self, schema: CollectionSchema) -> MigrationPlan:
         """The plan exactly as the `zilliz_collection` asset builds it."""
-        return build_plan(schema, self.profile, MappingOptions())
+        return build_plan(schema, self.profile, self.settings.mapping_options())
 
 
 def _settings() -> Settings:

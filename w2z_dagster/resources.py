@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 import dagster as dg
 
+from w2z_dagster.core.mapping import MappingOptions
 from w2z_dagster.core.profiles import TargetProfile, profile_for_uri
 from w2z_dagster.core.retry import RetryPolicy
 from w2z_dagster.core.settings import Settings, derive_grpc_endpoint
@@ -23,16 +24,16 @@ class WeaviateResource(dg.ConfigurableResource):
     api_key: str | None = None
     max_retries: int = 3
     retry_delay: float = 1.0
-    include_blobs: bool = False
 
     @contextmanager
-    def open(self) -> Iterator[WeaviateSource]:
+    def open(self, include_blobs: bool = False) -> Iterator[WeaviateSource]:
+        """`include_blobs` follows the plan: Weaviate returns blobs only when asked for them."""
         with open_source(
             self.endpoint,
             self.grpc_endpoint or derive_grpc_endpoint(self.endpoint),
             self.api_key,
             RetryPolicy(self.max_retries, self.retry_delay),
-            self.include_blobs,
+            include_blobs,
         ) as source:
             yield source
 
@@ -46,9 +47,18 @@ class ZillizResource(dg.ConfigurableResource):
     profile: str | None = None
     max_retries: int = 3
     retry_delay: float = 1.0
+    store_blobs: bool = False
+    missing_vector: str = "reject"
+    max_vector_fields: int | None = None
+    vector_dimensions: str = ""
 
     def target_profile(self) -> TargetProfile:
         return TargetProfile(self.profile) if self.profile else profile_for_uri(self.uri)
+
+    def mapping_options(self) -> MappingOptions:
+        return MappingOptions.from_settings(
+            self.store_blobs, self.missing_vector, self.max_vector_fields, self.vector_dimensions
+        )
 
     @contextmanager
     def open(self) -> Iterator[MilvusSink]:
@@ -77,6 +87,10 @@ def resources_from_settings(settings: Settings) -> dict[str, dg.ConfigurableReso
             api_key=_secret("ZILLIZ_CLOUD_API_KEY", settings.zilliz_cloud_api_key is not None),
             database=settings.zilliz_cloud_database,
             profile=settings.zilliz_target_profile,
+            store_blobs=settings.store_blobs,
+            missing_vector=settings.missing_vector,
+            max_vector_fields=settings.max_vector_fields,
+            vector_dimensions=settings.vector_dimensions,
             max_retries=settings.migration_max_retries,
             retry_delay=settings.migration_retry_delay,
         ),

@@ -13,6 +13,7 @@ from w2z_dagster.core.mapping import (
     MilvusField,
     PlanError,
     build_plan,
+    parse_dimensions,
     plan_matches,
 )
 from w2z_dagster.core.profiles import TargetProfile
@@ -324,7 +325,7 @@ def _too_many_fields() -> CollectionSchema:
             vectors_only(VectorSpec(name="v")),
             "milvus",
             {},
-            "vector 'v' has no known dimension; pass MappingOptions(vector_dimensions={'v': N})",
+            "vector 'v' has no known dimension (no object carries it yet); set W2Z_VECTOR_DIMENSIONS='v=N'",
         ),
         (
             vectors_only(VectorSpec(name="v", dimension=32_769)),
@@ -342,21 +343,21 @@ def _too_many_fields() -> CollectionSchema:
             vectors_only(VectorSpec(name="v", dimension=8)),
             "milvus",
             {"vector_dimensions": {"v": 16}},
-            "vector 'v' was observed with dimension 8 but vector_dimensions says 16; correct or drop the option",
+            "vector 'v' was observed with dimension 8 but W2Z_VECTOR_DIMENSIONS says 16; correct or drop the entry",
         ),
         (
             vectors_only(*(VectorSpec(name=f"v{i}", dimension=2) for i in range(5))),
             "zilliz-serverless",
             {},
             "collection 'V' has 5 vectors; the target allows at most 4 vector fields per collection; "
-            "use a target configured for more and set MappingOptions(max_vector_fields=N)",
+            "use a target configured for more and set W2Z_MAX_VECTOR_FIELDS=N",
         ),
         (
             vectors_only(*(VectorSpec(name=f"v{i}", dimension=2) for i in range(11))),
             "zilliz-dedicated",
             {},
             "collection 'V' has 11 vectors; the target allows at most 10 vector fields per collection; "
-            "use a target configured for more and set MappingOptions(max_vector_fields=N)",
+            "use a target configured for more and set W2Z_MAX_VECTOR_FIELDS=N",
         ),
         (
             vectors_only(VectorSpec(name="c", multi=True, dimension=2)),
@@ -514,3 +515,23 @@ def test_plan_matches_its_own_target() -> None:
 def test_plan_matches_differences(change, problems: list[str]) -> None:
     plan = plan_of(every_type_schema(multi_tenant=True))
     assert plan_matches(plan, change(_described(plan))) == problems
+
+
+@pytest.mark.parametrize(
+    ("text", "dimensions"), [("", {}), ("body=768", {"body": 768}), (" a=3 , b=4 ,", {"a": 3, "b": 4})]
+)
+def test_vector_dimensions_setting(text: str, dimensions: dict[str, int]) -> None:
+    assert parse_dimensions(text) == dimensions
+
+
+def test_a_malformed_vector_dimension_says_the_expected_form() -> None:
+    with pytest.raises(PlanError) as raised:
+        parse_dimensions("body:768")
+    assert (
+        str(raised.value) == "W2Z_VECTOR_DIMENSIONS entry 'body:768' is not name=dimension, e.g. 'body=768'"
+    )
+
+
+def test_options_from_settings() -> None:
+    options = MappingOptions.from_settings(True, "reject", 10, "c=4")
+    assert options == MappingOptions(blobs="store", max_vector_fields=10, vector_dimensions={"c": 4})

@@ -1,7 +1,11 @@
 """Settings keep the older script's names and defaults, and refuse what Weaviate would refuse later."""
 
+import shutil
+from pathlib import Path
+
 import pytest
 
+from w2z_dagster.core.mapping import MappingOptions
 from w2z_dagster.core.settings import Settings, check_batch_size, derive_grpc_endpoint
 
 
@@ -47,3 +51,14 @@ def test_batch_size_out_of_range_says_how_to_fix(size: int) -> None:
     assert str(error.value) == (
         f"batch size {size} is out of range: use a value from 1 to 10000 (MIGRATION_BATCH_SIZE or --batch-size)"
     )
+
+
+def test_the_example_env_file_loads_with_its_empty_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copy(Path(__file__).resolve().parent.parent / ".env.example", tmp_path / ".env")
+    monkeypatch.chdir(tmp_path)
+    settings = Settings()
+    assert settings.weaviate_api_key is None and settings.max_vector_fields is None
+    assert settings.mapping_options() == MappingOptions()
+    assert settings.sync_cron == "0 2 * * *"

@@ -169,12 +169,37 @@ class SkippedProperty(BaseModel):
 
 
 class MappingOptions(BaseModel):
+    """The mapping choices a user makes (W2Z_STORE_BLOBS, W2Z_MISSING_VECTOR, W2Z_MAX_VECTOR_FIELDS,
+    W2Z_VECTOR_DIMENSIONS); the plan records them, so every later step follows the same choices."""
+
     model_config = ConfigDict(frozen=True)
 
     blobs: Literal["skip", "store"] = "skip"
     missing_vector: Literal["reject", "null"] = "reject"
     vector_dimensions: dict[str, int] = Field(default_factory=dict)
     max_vector_fields: int | None = Field(default=None, ge=1)
+
+    @classmethod
+    def from_settings(
+        cls, store_blobs: bool, missing_vector: str, max_vector_fields: int | None, vector_dimensions: str
+    ) -> MappingOptions:
+        return cls(
+            blobs="store" if store_blobs else "skip",
+            missing_vector=missing_vector,
+            max_vector_fields=max_vector_fields,
+            vector_dimensions=parse_dimensions(vector_dimensions),
+        )
+
+
+def parse_dimensions(text: str) -> dict[str, int]:
+    """`title=768,body=1024`: dimensions for vectors no object has shown yet."""
+    dimensions = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, _, value = item.partition("=")
+        if not value.strip().isdigit():
+            raise PlanError(f"W2Z_VECTOR_DIMENSIONS entry '{item}' is not name=dimension, e.g. 'body=768'")
+        dimensions[name.strip()] = int(value)
+    return dimensions
 
 
 class MigrationPlan(BaseModel):
@@ -197,6 +222,11 @@ class MigrationPlan(BaseModel):
 
     def field(self, name: str) -> MilvusField:
         return next(f for f in self.fields if f.name == name)
+
+    @property
+    def reads_blobs(self) -> bool:
+        """Weaviate returns blobs only when asked, so the source must know the plan stores them."""
+        return self.options.blobs == "store"
 
     def fields_with(self, *roles: FieldRole) -> tuple[MilvusField, ...]:
         return tuple(f for f in self.fields if f.role in roles)
@@ -453,7 +483,7 @@ def _vector_fields(
         raise PlanError(
             f"collection '{schema.name}' has {len(dense)} vectors; the target allows at most "
             f"{max_vectors} vector fields per collection; use a target configured for more and set "
-            "MappingOptions(max_vector_fields=N)"
+            "W2Z_MAX_VECTOR_FIELDS=N"
         )
     return fields, indexes, parity, dimensions
 
@@ -462,16 +492,16 @@ def _dimension(spec: VectorSpec, options: MappingOptions, limits: TargetLimits) 
     given = options.vector_dimensions.get(spec.name)
     if spec.dimension is not None and given is not None and given != spec.dimension:
         raise PlanError(
-            f"vector '{spec.name}' was observed with dimension {spec.dimension} but vector_dimensions "
-            f"says {given}; correct or drop the option"
+            f"vector '{spec.name}' was observed with dimension {spec.dimension} but W2Z_VECTOR_DIMENSIONS "
+            f"says {given}; correct or drop the entry"
         )
     dim = spec.dimension if spec.dimension is not None else given
     if dim is None:
         if spec.multi:
             return None
         raise PlanError(
-            f"vector '{spec.name}' has no known dimension; pass "
-            f"MappingOptions(vector_dimensions={{'{spec.name}': N}})"
+            f"vector '{spec.name}' has no known dimension (no object carries it yet); set "
+            f"W2Z_VECTOR_DIMENSIONS='{spec.name}=N'"
         )
     if not limits.min_dim <= dim <= limits.max_dim:
         raise PlanError(

@@ -5,10 +5,13 @@ Keeping the older script's variable names lets teams reuse their existing `.env`
 
 from __future__ import annotations
 
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from w2z_dagster.core.mapping import MappingOptions
 
 MAX_BATCH_SIZE = 10_000
 DEFAULT_GRPC_PORT = 50051
@@ -17,7 +20,9 @@ DEFAULT_GRPC_PORT = 50051
 class Settings(BaseSettings):
     """Every knob of w2z; flags and Dagster run config override these per run."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
 
     weaviate_endpoint: str = Field("http://localhost:8080", validation_alias="WEAVIATE_ENDPOINT")
     weaviate_grpc_endpoint: str | None = Field(None, validation_alias="WEAVIATE_GRPC_ENDPOINT")
@@ -33,11 +38,20 @@ class Settings(BaseSettings):
     exclude_collections: str = Field("", validation_alias="W2Z_EXCLUDE_COLLECTIONS")
     log_file: str = Field("logs/migration.log", validation_alias="W2Z_LOG_FILE")
     sync_cron: str = Field("0 2 * * *", validation_alias="W2Z_SYNC_CRON")
+    store_blobs: bool = Field(False, validation_alias="W2Z_STORE_BLOBS")
+    missing_vector: Literal["reject", "null"] = Field("reject", validation_alias="W2Z_MISSING_VECTOR")
+    max_vector_fields: int | None = Field(None, validation_alias="W2Z_MAX_VECTOR_FIELDS")
+    vector_dimensions: str = Field("", validation_alias="W2Z_VECTOR_DIMENSIONS")
 
     @field_validator("migration_batch_size")
     @classmethod
     def _batch_size_in_range(cls, value: int) -> int:
         return check_batch_size(value)
+
+    def mapping_options(self) -> MappingOptions:
+        return MappingOptions.from_settings(
+            self.store_blobs, self.missing_vector, self.max_vector_fields, self.vector_dimensions
+        )
 
     def grpc_endpoint(self) -> str:
         return self.weaviate_grpc_endpoint or derive_grpc_endpoint(self.weaviate_endpoint)

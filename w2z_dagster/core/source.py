@@ -111,6 +111,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _class_json(config: Any) -> dict[str, Any]:
+    """The class JSON back from weaviate-client's parsed config.
+
+    Its `to_dict` drops the legacy vector of a class that also has named vectors; the parsed fields
+    still hold it, so it is put back.
+    """
+    raw = config.to_dict()
+    if config.vector_index_config is not None and "vectorIndexConfig" not in raw:
+        raw["vectorIndexConfig"] = config.vector_index_config.to_dict()
+        raw["vectorIndexType"] = getattr(config.vector_index_type, "value", config.vector_index_type)
+    return raw
+
+
 class WeaviateSource:
     """Read side of one migration: schema, tenants, counts, cursor pages, lookups by id, and search."""
 
@@ -145,7 +158,7 @@ class WeaviateSource:
             known = ", ".join(self.list_collections()) or "none"
             raise SourceError(f"collection '{name}' does not exist in Weaviate (collections: {known})")
         config = self.retry.call(lambda: self.client.collections.export_config(name))
-        schema = parse_class(config.to_dict())
+        schema = parse_class(_class_json(config))
         tenants = self.tenants(name) if schema.multi_tenant else ()
         readable = [t.name for t in tenants if t.active] if schema.multi_tenant else [None]
         counts = {t or "": self.count(name, t) for t in readable}
@@ -163,12 +176,7 @@ class WeaviateSource:
     def _observe_dimensions(self, schema: CollectionSchema, tenants: Sequence[str | None]) -> dict[str, int]:
         dims: dict[str, int] = {}
         for tenant in tenants:
-            page = self.retry.call(
-                lambda t=tenant: self._collection(schema.name, t).query.fetch_objects(
-                    limit=DIMENSION_SAMPLE, include_vector=True, return_properties=[]
-                )
-            )
-            for obj in page.objects:
+            for obj in self._objects(self._collection(schema.name, tenant), schema, limit=DIMENSION_SAMPLE):
                 for vname, vec in (obj.vector or {}).items():
                     if vec and vname not in dims:
                         first = vec[0]
@@ -217,32 +225,50 @@ class WeaviateSource:
             updated=obj.metadata.last_update_time,
         )
 
+    def _objects(self, handle: Any, schema: CollectionSchema, **query: Any) -> list[Any]:
+        """One query with everything the mapping needs.
+
+        weaviate-client drops named vectors when an object also has a legacy vector, so a collection with
+        both asks for its named vectors by name and fetches the legacy ones in a second, id-filtered query.
+        """
+        mixed = any(v.legacy for v in schema.vectors) and len(schema.vectors) > 1
+        vectors: bool | list[str] = bool(schema.vectors)
+        if mixed:
+            vectors = [v.name for v in schema.vectors if not v.legacy]
+        result = self.retry.call(
+            lambda: handle.query.fetch_objects(
+                include_vector=vectors,
+                return_properties=self._property_names(schema),
+                return_references=self._references(schema),
+                return_metadata=MetadataQuery(creation_time=True, last_update_time=True),
+                **query,
+            )
+        )
+        objects = list(result.objects)
+        if mixed and objects:
+            legacy = self.retry.call(
+                lambda: handle.query.fetch_objects(
+                    limit=len(objects),
+                    filters=Filter.by_id().contains_any([o.uuid for o in objects]),
+                    include_vector=True,
+                    return_properties=[],
+                )
+            )
+            by_id = {o.uuid: o.vector.get(LEGACY_VECTOR) for o in legacy.objects}
+            for obj in objects:
+                if by_id.get(obj.uuid) is not None:
+                    obj.vector[LEGACY_VECTOR] = by_id[obj.uuid]
+        return objects
+
     def pages(
         self, schema: CollectionSchema, tenant: str | None, after: str | None, page_size: int
     ) -> Iterator[list[SourceObject]]:
         """Cursor pages in UUID order, resumable from any `after`; ends on the first empty page."""
         handle = self._collection(schema.name, tenant)
-        names = self._property_names(schema)
-        refs = self._references(schema)
         ref_props = [p for p in schema.properties if p.data_type is WeaviateType.REFERENCE]
-        vector_names: bool | list[str] = True
-        if any(v.legacy for v in schema.vectors) and len(schema.vectors) > 1:
-            vector_names = [v.name for v in schema.vectors if not v.legacy]
-        while True:
-            result = self.retry.call(
-                lambda a=after: handle.query.fetch_objects(
-                    limit=page_size,
-                    after=a,
-                    include_vector=vector_names if schema.vectors else False,
-                    return_properties=names,
-                    return_references=refs,
-                    return_metadata=MetadataQuery(creation_time=True, last_update_time=True),
-                )
-            )
-            if not result.objects:
-                return
-            yield [self._to_source(o, tenant, ref_props) for o in result.objects]
-            after = str(result.objects[-1].uuid)
+        while objects := self._objects(handle, schema, limit=page_size, after=after):
+            yield [self._to_source(o, tenant, ref_props) for o in objects]
+            after = str(objects[-1].uuid)
 
     def ids(self, name: str, tenant: str | None, page_size: int = 2000) -> Iterator[tuple[str, int]]:
         """(uuid, last-update ms) in UUID order, without properties or vectors: cheap enough to merge."""
@@ -268,17 +294,10 @@ class WeaviateSource:
             return []
         handle = self._collection(schema.name, tenant)
         ref_props = [p for p in schema.properties if p.data_type is WeaviateType.REFERENCE]
-        result = self.retry.call(
-            lambda: handle.query.fetch_objects(
-                limit=len(uuids),
-                filters=Filter.by_id().contains_any(list(uuids)),
-                include_vector=bool(schema.vectors),
-                return_properties=self._property_names(schema),
-                return_references=self._references(schema),
-                return_metadata=MetadataQuery(creation_time=True, last_update_time=True),
-            )
+        objects = self._objects(
+            handle, schema, limit=len(uuids), filters=Filter.by_id().contains_any(list(uuids))
         )
-        return sorted((self._to_source(o, tenant, ref_props) for o in result.objects), key=lambda o: o.uuid)
+        return sorted((self._to_source(o, tenant, ref_props) for o in objects), key=lambda o: o.uuid)
 
     def near_vector(
         self, name: str, tenant: str | None, vector: Sequence[float], target: str, k: int
