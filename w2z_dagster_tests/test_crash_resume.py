@@ -43,11 +43,9 @@ def crash_env(
     tmp_path: Path,
     weaviate_server: WeaviateTestServer,
     milvus_server: MilvusServer,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> dict[str, str]:
     home = tmp_path / "dagster_home"
     home.mkdir()
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
     shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
     return {
         **os.environ,
