@@ -14,7 +14,8 @@ from w2z_dagster.core.schema import CollectionSchema
 from w2z_dagster.core.settings import Settings, check_batch_size
 from w2z_dagster.core.stream import migrate, tenants_to_read
 from w2z_dagster.core.sync import SyncCounts, sync
-from w2z_dagster.core.verify import VerifyOptions, verify, verify_empty_source
+from w2z_dagster.core.verification import verify, verify_empty_source
+from w2z_dagster.core.verification.report import VerifyOptions
 from w2z_dagster.partitions import collections_partitions
 from w2z_dagster.resources import WeaviateResource, ZillizResource
 from w2z_dagster.retries import retry_transient_failures

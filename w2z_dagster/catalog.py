@@ -13,7 +13,7 @@ from w2z_dagster.core.mapping import MigrationPlan
 from w2z_dagster.core.schema import CollectionSchema
 from w2z_dagster.core.stream import BatchOutcome
 from w2z_dagster.core.sync import SyncCounts
-from w2z_dagster.core.verify import VerificationReport
+from w2z_dagster.core.verification.report import VerificationReport
 
 
 def _table(rows: Sequence[dict[str, object]], columns: Sequence[str]) -> dg.MetadataValue:

@@ -12,7 +12,7 @@ from typing import Any
 
 import dagster as dg
 
-from w2z_dagster.core.verify import (
+from w2z_dagster.core.verification.report import (
     CHECKS,
     CONTENT,
     COUNTS,

@@ -20,22 +20,14 @@ from w2z_dagster.core.schema import (
     WeaviateType,
 )
 from w2z_dagster.core.transform import Reject, from_row, primary_key, to_rows
-from w2z_dagster.core.verify import (
-    Query,
-    SampleKey,
-    Sampler,
-    VerifyOptions,
-    check_content,
-    check_counts,
-    check_rejects,
-    check_schema,
-    check_search_parity,
-    compare_object,
-    describe_difference,
-    recall,
-    scan_identity,
-    verify,
-)
+from w2z_dagster.core.verification import verify
+from w2z_dagster.core.verification.content import Query, check_content, compare_object, describe_difference
+from w2z_dagster.core.verification.counts import check_counts
+from w2z_dagster.core.verification.identity import SampleKey, Sampler, scan_identity
+from w2z_dagster.core.verification.rejects import check_rejects
+from w2z_dagster.core.verification.report import VerifyOptions
+from w2z_dagster.core.verification.schema_check import check_schema
+from w2z_dagster.core.verification.search_parity import check_search_parity, recall
 
 T = WeaviateType
 

@@ -1,0 +1,99 @@
+"""Schema: every Weaviate property and vector has its planned Milvus field, type, size and metric."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from w2z_dagster.core.mapping import FieldRole, IndexPlan, MigrationPlan, MilvusField
+from w2z_dagster.core.schema import CollectionSchema, WeaviateType
+from w2z_dagster.core.verification.report import SCHEMA, CheckResult
+
+
+def _field_problems(planned: MilvusField, actual: MilvusField | None) -> Iterator[dict[str, Any]]:
+    def problem(aspect: str, want: Any, have: Any) -> dict[str, Any]:
+        return {"field": planned.name, "weaviate": f"{aspect} {want}", "milvus": f"{aspect} {have}"}
+
+    if actual is None:
+        yield {"field": planned.name, "weaviate": planned.type_text, "milvus": "absent", "detail": "missing"}
+        return
+    for aspect in ("data_type", "element_type", "dim", "is_primary", "is_partition_key"):
+        want, have = getattr(planned, aspect), getattr(actual, aspect)
+        if want != have:
+            yield {**problem(aspect, want, have), "detail": f"{aspect} differs"}
+    for aspect in ("max_length", "max_capacity"):
+        want, have = getattr(planned, aspect), getattr(actual, aspect)
+        if want is not None and have is not None and have < want:
+            yield {**problem(aspect, want, have), "detail": f"{aspect} smaller than planned"}
+    if planned.nullable and not actual.nullable:
+        yield {**problem("nullable", True, False), "detail": "cannot hold Weaviate's missing values"}
+
+
+def _unmapped(schema: CollectionSchema, plan: MigrationPlan) -> Iterator[dict[str, Any]]:
+    """Weaviate properties and vectors the plan lost: a plan recorded before the schema changed."""
+    skipped = {s.source for s in plan.skipped}
+    for prop in schema.properties:
+        role = FieldRole.REFERENCE if prop.data_type is WeaviateType.REFERENCE else FieldRole.PROPERTY
+        if prop.name not in skipped and plan.field_for(role, prop.name) is None:
+            yield {"field": "", "weaviate": f"property {prop.name}", "milvus": "", "detail": "not mapped"}
+    for vector in schema.vectors:
+        field = plan.field_for(FieldRole.VECTOR, vector.name) or plan.field_for(
+            FieldRole.MULTI_VECTOR, vector.name
+        )
+        if field is None:
+            yield {"field": "", "weaviate": f"vector {vector.name}", "milvus": "", "detail": "not mapped"}
+        elif vector.dimension is not None and field.dim is not None and field.dim != vector.dimension:
+            yield {
+                "field": field.name,
+                "weaviate": f"dim {vector.dimension}",
+                "milvus": f"planned dim {field.dim}",
+                "detail": "plan disagrees with Weaviate",
+            }
+
+
+def check_schema(
+    schema: CollectionSchema,
+    plan: MigrationPlan,
+    target: Sequence[MilvusField] | None,
+    indexes: Sequence[IndexPlan] | None = None,
+) -> CheckResult:
+    """Every Weaviate property and vector has its planned Milvus field, with the planned type and size.
+
+    `indexes` are the target's vector indexes; when the sink cannot describe them the metric is reported
+    as not checked rather than assumed right.
+    """
+    problems = list(_unmapped(schema, plan))
+    if target is None:
+        problems.append({"field": "", "milvus": plan.target, "detail": "target collection does not exist"})
+    else:
+        actual = {f.name: f for f in target}
+        for planned in plan.fields:
+            problems.extend(_field_problems(planned, actual.get(planned.name)))
+        if indexes is not None:
+            metrics = {i.field: i.metric for i in indexes}
+            for planned_index in plan.indexes:
+                have = metrics.get(planned_index.field)
+                if have != planned_index.metric:
+                    problems.append(
+                        {
+                            "field": planned_index.field,
+                            "weaviate": f"metric {planned_index.metric}",
+                            "milvus": f"metric {have or 'none'}",
+                            "detail": "metric differs",
+                        }
+                    )
+    passed = not problems
+    metric = "checked" if indexes is not None else "not checked"
+    return CheckResult(
+        name=SCHEMA,
+        passed=passed,
+        summary=f"{len(plan.fields)} field(s) checked, {len(problems)} problem(s); index metric {metric}",
+        numbers={
+            "weaviate_properties": len(schema.properties),
+            "weaviate_vectors": len(schema.vectors),
+            "fields_checked": len(plan.fields),
+            "problems": len(problems),
+            "metric_checked": indexes is not None,
+        },
+        mismatches=problems,
+    )
