@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from w2z_dagster.cli import build_parser, main
+from w2z_dagster.cli import main
+from w2z_dagster.cli.options import build_parser
 from w2z_dagster.logs import MaskedStream, SecretMask, setup_logging
 
 

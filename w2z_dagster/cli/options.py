@@ -1,0 +1,141 @@
+"""The `w2z` argument parser: its commands, their options and the option types."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import NoReturn
+
+from w2z_dagster.cli.collections import _collections
+from w2z_dagster.cli.migrate import _migrate
+from w2z_dagster.cli.verify import _verify
+from w2z_dagster.core.export import DEFAULT_FILE_BYTES, MB
+from w2z_dagster.core.settings import MAX_BATCH_SIZE, check_batch_size
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+DEFAULT_OUTPUT_DIR = "export"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
+    return value
+
+
+def _batch_size(text: str) -> int:
+    try:
+        return check_batch_size(_positive(text))
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(f"{exc}; use a value from 1 to {MAX_BATCH_SIZE}") from None
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _common(collections: bool) -> argparse.ArgumentParser:
+    parent = _Parser(add_help=False)
+    parent.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        default="INFO",
+        help="console and log file threshold (default: INFO); the log file is W2Z_LOG_FILE "
+        "(default: logs/migration.log)",
+    )
+    if collections:
+        parent.add_argument(
+            "-c",
+            "--collections",
+            nargs="+",
+            metavar="NAME",
+            help="only these Weaviate collections, by exact name; they must pass the patterns too "
+            "(default: every collection matching W2Z_INCLUDE_COLLECTIONS and not W2Z_EXCLUDE_COLLECTIONS)",
+        )
+    return parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="w2z",
+        description="Migrate Weaviate collections into Zilliz Cloud / Milvus through w2z's Dagster assets. "
+        "Settings come from the environment and .env (WEAVIATE_ENDPOINT, ZILLIZ_CLOUD_URI, ...); "
+        "options override them. Runs are recorded in $DAGSTER_HOME when it is set.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    with_collections, plain = _common(collections=True), _common(collections=False)
+
+    migrate = commands.add_parser(
+        "migrate",
+        parents=[with_collections],
+        help="migrate collections (or --dry-run, or --mode download)",
+        description="Materialize source_schema, zilliz_collection, migrated_batches and verification_report "
+        "for each collection, one Dagster run per collection. A failed run resumes from its last "
+        "checkpoint when run again.",
+    )
+    migrate.add_argument(
+        "--limit",
+        type=_positive,
+        help="stop after N objects per collection, for trials; "
+        "verification is skipped then (default: no limit)",
+    )
+    migrate.add_argument(
+        "--batch-size",
+        type=_batch_size,
+        help=f"objects per cursor page and write, 1 to {MAX_BATCH_SIZE} (default: MIGRATION_BATCH_SIZE, 250)",
+    )
+    migrate.add_argument(
+        "--restart", action="store_true", help="ignore the checkpoint and start from the first object"
+    )
+    migrate.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the plan (counts, mapped schema, target state, estimated size); write nothing",
+    )
+    migrate.add_argument(
+        "--mode",
+        choices=("migrate", "download"),
+        default="migrate",
+        help="migrate into the target, or download: export Parquet files for Milvus bulk import without "
+        "touching the target (default: migrate)",
+    )
+    migrate.add_argument(
+        "--output-dir",
+        type=Path,
+        default=Path(DEFAULT_OUTPUT_DIR),
+        help=f"where --mode download writes, one directory per collection (default: {DEFAULT_OUTPUT_DIR})",
+    )
+    migrate.add_argument(
+        "--file-size-mb",
+        type=_positive,
+        default=DEFAULT_FILE_BYTES // MB,
+        help="--mode download starts a new Parquet file after this much data "
+        f"(default: {DEFAULT_FILE_BYTES // MB})",
+    )
+    migrate.set_defaults(handler=_migrate)
+
+    verify = commands.add_parser(
+        "verify",
+        parents=[with_collections],
+        help="verify migrated collections again",
+        description="Materialize only verification_report for each collection migrated with this "
+        "DAGSTER_HOME. Exit code 1 when any verification fails.",
+    )
+    verify.set_defaults(handler=_verify)
+
+    listing = commands.add_parser(
+        "collections",
+        parents=[plain],
+        help="list the source's collections and their target names",
+        description="What Weaviate has (tenants, objects, vectors), the Milvus name w2z would give each "
+        "collection, and whether the include/exclude patterns select it.",
+    )
+    listing.set_defaults(handler=_collections)
+    return parser

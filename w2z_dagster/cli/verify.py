@@ -1,0 +1,38 @@
+"""`w2z verify`: verification_report again for collections this DAGSTER_HOME migrated."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from w2z_dagster.cli.context import UsageError, _check_target, _Context, _instance, _table
+from w2z_dagster.cli.migrate import _dagster, _run_each, _verdict
+from w2z_dagster.logs import LOGGER
+
+log = logging.getLogger(LOGGER)
+
+
+def _verify(ctx: _Context) -> int:
+    if not os.environ.get("DAGSTER_HOME"):
+        raise UsageError(
+            "w2z verify reads what `w2z migrate` recorded: set DAGSTER_HOME to the instance the migration used"
+        )
+    with ctx.source() as source:
+        names = ctx.select(source)
+    _check_target(ctx)
+    runs = _dagster()
+    with _instance() as instance:
+        if ctx.args.collections:
+            problems = [m for m in (runs.missing_record_message(instance, n) for n in names) if m]
+            if problems:
+                raise UsageError("; ".join(problems))
+        else:
+            names = [n for n in names if runs.missing_record_message(instance, n) is None]
+            if not names:
+                log.warning("No migrated collection to verify with this DAGSTER_HOME")
+        summaries = _run_each(ctx, instance, names, "Verifying collection", None, ["verification_report"])
+    table = _table("Collection", "Verification", "Result", "Run", title="Verification")
+    for summary, _ in summaries:
+        table.add_row(summary.collection, _verdict(summary), summary.outcome, summary.run_id)
+    ctx.out.print(table)
+    return 0 if all(s.ok for s, _ in summaries) else 1
