@@ -34,6 +34,17 @@ class MigrationConfig(dg.Config):
         None, description="Stop after this many objects of the collection (for trials)."
     )
     restart: bool = Field(False, description="Ignore the checkpoint and start from the first object.")
+    write_batch_size: int | None = Field(
+        None,
+        description="Rows per write to the target (whole pages are grouped); default one page per write.",
+    )
+    max_write_mb_per_s: float | None = Field(
+        None, description="Cap on the average write rate, for targets that limit inserts in MB/s (Zilliz)."
+    )
+    insert_when_safe: bool = Field(
+        False,
+        description="Insert instead of upsert where the target provably holds none of the keys (faster).",
+    )
 
 
 @dg.asset(
@@ -143,7 +154,18 @@ def migrated_batches(
     checkpoint = _starting_checkpoint(context, previous, config.restart)
     dead_letters = DeadLetters(records.dead_letter_path(context.instance, key), resume=checkpoint.resumable)
     with weaviate.open(plan.reads_blobs) as source, zilliz.open() as sink:
-        for outcome in migrate(source, sink, schema, plan, checkpoint, batch_size, config.limit):
+        for outcome in migrate(
+            source,
+            sink,
+            schema,
+            plan,
+            checkpoint,
+            batch_size,
+            config.limit,
+            write_batch_size=config.write_batch_size,
+            max_write_mb_per_s=config.max_write_mb_per_s,
+            insert_when_safe=config.insert_when_safe,
+        ):
             dead_letters.extend(outcome.rejects)
             checkpoint = outcome.checkpoint
             context.log.info(catalog.progress_line(outcome, schema.object_count))

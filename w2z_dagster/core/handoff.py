@@ -1,13 +1,14 @@
-"""Thread hand-off primitives for the batch pipeline that stop promptly when the consumer goes away.
+"""Waiting primitives for the batch pipeline's threads that end promptly when the pipeline stops.
 
-A plain `Queue.get` or `Semaphore.acquire` would block a worker forever once the run is abandoned (an
-exception in the asset, a closed generator); these poll a shared stop event instead.
+A plain `Queue.get`, `Semaphore.acquire` or `time.sleep` would hold a worker long after the run was
+abandoned (an exception in the asset, a closed generator); these watch a shared stop event instead.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
+import time
 from typing import Any
 
 POLL_SECONDS = 0.1
@@ -51,3 +52,21 @@ class Slots:
 
     def give(self, count: int = 1) -> None:
         self._semaphore.release(count)
+
+
+class RateCap:
+    """Spaces writes so the average stays under a cap in MB/s (10^6 bytes), as Zilliz Cloud meters it."""
+
+    def __init__(self, mb_per_s: float | None, stop: threading.Event) -> None:
+        self._bytes_per_s = mb_per_s * 1_000_000 if mb_per_s else None
+        self._stop = stop
+        self._free_at = time.monotonic()
+
+    def wait(self, nbytes: int) -> None:
+        if self._bytes_per_s is None:
+            return
+        now = time.monotonic()
+        start = max(now, self._free_at)
+        if self._stop.wait(start - now):
+            raise Stopped
+        self._free_at = start + nbytes / self._bytes_per_s

@@ -1,12 +1,12 @@
 """The batch loop: read a cursor page, transform, write, then checkpoint, in strict batch order.
 
 Three threads keep both databases busy: a reader fetches and transforms the next pages, a writer sends
-them to the target, and the caller records each checkpoint while the writer is already sending the next
-write. Order is kept because each stage is one thread fed through a FIFO. Memory stays bounded whatever
-the collection size: a page takes a slot before it is fetched and gives it back once written, and there
-are slots for two writes. A checkpoint is only ever handed out after its batch was written, and the
-writer waits for the caller to record a write's checkpoints before starting the write after next, so a
-crash replays at most the last two writes (harmlessly: see `InsertGate` for when plain inserts are used).
+them to the target, and the caller records each checkpoint while the writer already sends the next
+write. Each stage is one thread fed through a FIFO, so order is kept. Memory is bounded whatever the
+collection size: a page takes a slot before it is fetched and gives it back once written, and there are
+slots for two writes. A checkpoint (one per write) is handed out only after its write landed, and the
+writer starts a write only once the checkpoint two writes back was recorded, so a crash replays at most
+the last two writes; replays are harmless, see `InsertGate` for when plain inserts are used.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ import numpy as np
 from pydantic import BaseModel
 
 from w2z_dagster.core.checkpoint import Checkpoint
-from w2z_dagster.core.handoff import Handoff, Slots, Stopped
+from w2z_dagster.core.handoff import Handoff, RateCap, Slots, Stopped
+from w2z_dagster.core.insert_gate import InsertGate
 from w2z_dagster.core.mapping import FieldRole, MigrationPlan
 from w2z_dagster.core.schema import CollectionSchema, SourceObject
 from w2z_dagster.core.sink import MilvusSink
@@ -31,8 +32,6 @@ from w2z_dagster.core.transform import Reject, TransformResult, primary_key, to_
 
 DEFAULT_WRITE_BYTES = 16 * 1024 * 1024
 """A quarter of the 64 MB request limit of Milvus and Zilliz Cloud, leaving room for encoding overhead."""
-PROBE_LIMIT = 16_384
-"""Most keys one Milvus query returns; more keys than this beyond the cursor means: upsert that tenant."""
 JOIN_SECONDS = 30
 
 _END = object()
@@ -108,69 +107,6 @@ class _Page:
     nbytes: int
 
 
-class InsertGate:
-    """Says whether a write may be a plain insert, which Milvus takes faster than an upsert.
-
-    An insert duplicates a key the target already holds, so it is only used where the target provably
-    holds none of the write's keys. Within a tenant the cursor hands out keys in increasing order, and
-    everything this run writes lies beyond where the run started; so one query per tenant for the keys
-    the target already holds beyond that point (left by an earlier, interrupted run, by a restart over a
-    finished copy, or by anyone else) tells which pages are new: those whose smallest key lies above the
-    largest such key. The first write of every run is an upsert regardless, covering a request an
-    interrupted run may still have had in flight, and a failed insert is never retried as an insert.
-    """
-
-    def __init__(self, sink: MilvusSink, plan: MigrationPlan, start: Checkpoint, enabled: bool) -> None:
-        self._sink = sink
-        self._plan = plan
-        self._start = start
-        self._enabled = enabled
-        self._pk = plan.field_by_role(FieldRole.ID).name
-        self._barriers: dict[str | None, tuple[bool, str | None]] = {}
-        self._first = True
-
-    def _barrier(self, tenant: str | None) -> tuple[bool, str | None]:
-        """(whether any insert is possible, the largest key already present beyond the start)."""
-        if tenant not in self._barriers:
-            after = self._start.after if tenant == self._start.tenant else None
-            start_key = None if after is None else primary_key(self._plan, after, tenant)
-            keys = self._sink.keys_after(self._plan, tenant, start_key, PROBE_LIMIT)
-            self._barriers[tenant] = (len(keys) < PROBE_LIMIT, max(keys) if keys else None)
-        return self._barriers[tenant]
-
-    def allows(self, pages: list[_Page]) -> bool:
-        first, self._first = self._first, False
-        if not self._enabled or first:
-            return False
-        for page in pages:
-            if not page.result.rows:
-                continue
-            possible, barrier = self._barrier(page.tenant)
-            if not possible or (
-                barrier is not None and min(r[self._pk] for r in page.result.rows) <= barrier
-            ):
-                return False
-        return True
-
-
-class _RateCap:
-    """Spaces writes so the average stays under a cap in MB/s (10^6 bytes), as Zilliz Cloud meters it."""
-
-    def __init__(self, mb_per_s: float | None, stop: threading.Event) -> None:
-        self._bytes_per_s = mb_per_s * 1_000_000 if mb_per_s else None
-        self._stop = stop
-        self._free_at = time.monotonic()
-
-    def wait(self, nbytes: int) -> None:
-        if self._bytes_per_s is None:
-            return
-        now = time.monotonic()
-        start = max(now, self._free_at)
-        if self._stop.wait(start - now):
-            raise Stopped
-        self._free_at = start + nbytes / self._bytes_per_s
-
-
 @dataclass
 class _Options:
     plan: MigrationPlan
@@ -216,7 +152,7 @@ class _Pipeline:
         self._lead = Slots(2, self._stop)
         self._ready = Handoff(self._stop)
         self._done = Handoff(self._stop)
-        self._rate = _RateCap(max_write_mb_per_s, self._stop)
+        self._rate = RateCap(max_write_mb_per_s, self._stop)
         self._threads = [
             threading.Thread(
                 target=self._guard, args=(self._read, self._ready), name="w2z-reader", daemon=True
@@ -272,7 +208,7 @@ class _Pipeline:
     def _flush(self, group: list[_Page]) -> None:
         self._lead.take()
         started = time.perf_counter()
-        insert = self._gate.allows(group)
+        insert = self._gate.allows([(page.tenant, page.result.rows) for page in group])
         refused: dict[str, str] = {}
         pk = self._options.plan.field_by_role(FieldRole.ID).name
         for rows, nbytes in _requests(group, self._options.write_rows, self._options.write_bytes):
@@ -280,24 +216,23 @@ class _Pipeline:
             for row, reason in self._sink.write(self._options.plan.target, rows, insert=insert):
                 refused[row[pk]] = reason
         seconds = time.perf_counter() - started
-        outcomes = []
-        for page in group:
-            rejects = page.result.rejects + _refused(refused, page, self._options.plan)
-            written = len(page.objects) - len(rejects)
-            self._checkpoint = self._checkpoint.advanced(
-                page.tenant, page.objects[-1].uuid, written, len(rejects)
-            )
-            outcomes.append(
-                BatchOutcome(
-                    checkpoint=self._checkpoint,
-                    read=len(page.objects),
-                    written=written,
-                    rejects=rejects,
-                    seconds=seconds,
-                )
-            )
+        rejects = [
+            r for page in group for r in page.result.rejects + _refused(refused, page, self._options.plan)
+        ]
+        read = sum(len(page.objects) for page in group)
+        last = group[-1]
+        self._checkpoint = self._checkpoint.advanced(
+            last.tenant, last.objects[-1].uuid, read - len(rejects), len(rejects)
+        )
+        outcome = BatchOutcome(
+            checkpoint=self._checkpoint,
+            read=read,
+            written=read - len(rejects),
+            rejects=rejects,
+            seconds=seconds,
+        )
         self._slots.give(len(group))
-        self._done.put(outcomes)
+        self._done.put(outcome)
 
     def outcomes(self) -> Iterator[BatchOutcome]:
         while True:
@@ -306,7 +241,7 @@ class _Pipeline:
                 return
             if isinstance(item, BaseException):
                 raise item
-            yield from item
+            yield item
             self._lead.give()
 
     def close(self) -> None:
@@ -318,15 +253,18 @@ class _Pipeline:
 def _requests(
     group: list[_Page], max_rows: int, max_bytes: int
 ) -> Iterator[tuple[list[dict[str, Any]], int]]:
-    """The group's rows cut into requests within both limits; only a single page can need cutting."""
+    """The group's rows in as few requests within both limits as possible, of near-equal size.
+
+    Only a single page larger than a write can need more than one request.
+    """
     rows = [row for page in group for row in page.result.rows]
-    if not rows:
-        return
     nbytes = sum(page.nbytes for page in group)
-    parts = max(math.ceil(len(rows) / max_rows), math.ceil(nbytes / max_bytes), 1)
-    step = math.ceil(len(rows) / parts)
-    for start in range(0, len(rows), step):
-        yield rows[start : start + step], nbytes * min(step, len(rows) - start) // len(rows)
+    parts = min(len(rows), max(math.ceil(len(rows) / max_rows), math.ceil(nbytes / max_bytes), 1))
+    start = 0
+    for part in range(parts):
+        stop = start + len(rows) // parts + (1 if part < len(rows) % parts else 0)
+        yield rows[start:stop], nbytes * (stop - start) // len(rows)
+        start = stop
 
 
 def _refused(refused: dict[str, str], page: _Page, plan: MigrationPlan) -> list[Reject]:

@@ -1,0 +1,417 @@
+"""The batch pipeline against the real servers: order, bounded memory, checkpoints after writes, write
+grouping, when plain inserts are used, and the column packing of the write path.
+
+The real source and sink are wrapped, never replaced: the wrappers only count and log what passes through.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+import weaviate
+from pymilvus import MilvusClient
+from pymilvus.client.prepare import Prepare
+
+from w2z_dagster.core import handoff
+from w2z_dagster.core.checkpoint import Checkpoint
+from w2z_dagster.core.handoff import RateCap
+from w2z_dagster.core.mapping import MigrationPlan, build_plan
+from w2z_dagster.core.profiles import profile_for_uri
+from w2z_dagster.core.retry import RetryPolicy
+from w2z_dagster.core.schema import CollectionSchema, SourceObject
+from w2z_dagster.core.sink import MilvusSink, _columns, open_sink
+from w2z_dagster.core.source import WeaviateSource, open_source
+from w2z_dagster.core.stream import BatchOutcome, migrate
+from w2z_dagster.core.transform import to_rows
+from w2z_dagster_tests.seeding import seed_articles, seed_multi_tenant, uuid_of
+from w2z_dagster_tests.weaviate_server import WeaviateTestServer
+
+RETRY = RetryPolicy(2, 0.01)
+
+
+class Log:
+    """What happened, in order, across the pipeline's threads."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.events: list[tuple[str, Any]] = []
+        self.pages_fetched = 0
+        self.rows_written = 0
+        self.most_in_flight = 0
+
+    def add(self, kind: str, value: Any) -> None:
+        with self.lock:
+            self.events.append((kind, value))
+
+
+class CountingSource:
+    """The real source; counts pages as they come off the cursor."""
+
+    def __init__(self, source: WeaviateSource, log: Log, page_rows: int) -> None:
+        self._source = source
+        self._log = log
+        self._page_rows = page_rows
+
+    def pages(
+        self, schema: CollectionSchema, tenant: str | None, after: str | None, size: int
+    ) -> Iterator[Any]:
+        for page in self._source.pages(schema, tenant, after, size):
+            with self._log.lock:
+                self._log.pages_fetched += 1
+                in_flight = self._log.pages_fetched - self._log.rows_written // self._page_rows
+                self._log.most_in_flight = max(self._log.most_in_flight, in_flight)
+            yield page
+
+
+class CountingSink:
+    """The real sink, made slow so that an unbounded reader would run far ahead of it."""
+
+    def __init__(self, sink: MilvusSink, log: Log, delay: float = 0.02) -> None:
+        self._sink = sink
+        self._log = log
+        self._delay = delay
+        self.modes: list[str] = []
+
+    def write(self, target: str, rows: list[dict[str, Any]], *, insert: bool = False) -> list[Any]:
+        time.sleep(self._delay)
+        refused = self._sink.write(target, rows, insert=insert)
+        self.modes.append("insert" if insert else "upsert")
+        self._log.add("write", [r["id"] for r in rows])
+        with self._log.lock:
+            self._log.rows_written += len(rows)
+        return refused
+
+    def keys_after(self, plan: MigrationPlan, tenant: str | None, after: str | None, limit: int) -> list[str]:
+        return self._sink.keys_after(plan, tenant, after, limit)
+
+
+@pytest.fixture
+def source(weaviate_server: WeaviateTestServer) -> Iterator[WeaviateSource]:
+    with open_source(
+        weaviate_server.http_url, f"http://{weaviate_server.host}:{weaviate_server.grpc_port}", None, RETRY
+    ) as opened:
+        yield opened
+
+
+@pytest.fixture
+def sink(milvus_uri: str) -> Iterator[MilvusSink]:
+    with open_sink(milvus_uri, None, "default", RETRY) as opened:
+        yield opened
+
+
+def _prepare(
+    source: WeaviateSource, sink: MilvusSink, milvus_uri: str, name: str
+) -> tuple[CollectionSchema, MigrationPlan]:
+    schema = source.read_schema(name)
+    plan = build_plan(schema, profile_for_uri(milvus_uri))
+    sink.ensure_collection(plan)
+    return schema, plan
+
+
+def _consume(outcomes: Iterator[BatchOutcome], log: Log) -> list[BatchOutcome]:
+    got = []
+    for outcome in outcomes:
+        log.add("checkpoint", outcome.checkpoint.after)
+        got.append(outcome)
+    return got
+
+
+def _count(uri: str, name: str) -> int:
+    return MilvusClient(uri).query(name, filter="", output_fields=["count(*)"])[0]["count(*)"]
+
+
+def test_batches_arrive_in_order_with_each_checkpoint_after_its_write(
+    weaviate_client: weaviate.WeaviateClient, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
+) -> None:
+    seed_articles(weaviate_client, n=47)
+    schema, plan = _prepare(source, sink, milvus_uri, "Articles")
+    log = Log()
+
+    outcomes = _consume(
+        migrate(
+            CountingSource(source, log, 5),
+            CountingSink(sink, log),
+            schema,
+            plan,
+            Checkpoint(collection="Articles"),
+            5,
+        ),
+        log,
+    )
+
+    writes = [keys for kind, keys in log.events if kind == "write"]
+    assert [k for keys in writes for k in keys] == [uuid_of(i) for i in range(47)]
+    assert [o.read for o in outcomes] == [5] * 9 + [2]
+    written: set[str] = set()
+    for kind, value in log.events:
+        if kind == "write":
+            written.update(value)
+        else:
+            assert value in written, "a checkpoint was handed out before its batch was written"
+    assert outcomes[-1].checkpoint.objects == 47 and outcomes[-1].checkpoint.batches == 10
+    assert _count(milvus_uri, "Articles") == 47
+
+
+@pytest.mark.parametrize(("batch_size", "write_batch_size", "bound"), [(5, None, 2), (5, 10, 4)])
+def test_at_most_two_writes_of_pages_are_held_at_once(
+    weaviate_client: weaviate.WeaviateClient,
+    source: WeaviateSource,
+    sink: MilvusSink,
+    milvus_uri: str,
+    batch_size: int,
+    write_batch_size: int | None,
+    bound: int,
+) -> None:
+    seed_articles(weaviate_client, n=60)
+    schema, plan = _prepare(source, sink, milvus_uri, "Articles")
+    log = Log()
+
+    _consume(
+        migrate(
+            CountingSource(source, log, batch_size),
+            CountingSink(sink, log),
+            schema,
+            plan,
+            Checkpoint(collection="Articles"),
+            batch_size,
+            write_batch_size=write_batch_size,
+        ),
+        log,
+    )
+
+    assert log.pages_fetched == 12
+    assert 1 < log.most_in_flight <= bound
+
+
+def test_the_writer_runs_one_write_ahead_of_the_checkpoint_being_recorded(
+    weaviate_client: weaviate.WeaviateClient, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
+) -> None:
+    seed_articles(weaviate_client, n=40)
+    schema, plan = _prepare(source, sink, milvus_uri, "Articles")
+    log = Log()
+    counting = CountingSink(sink, log, delay=0)
+    ahead = []
+
+    for consumed, _ in enumerate(
+        migrate(source, counting, schema, plan, Checkpoint(collection="Articles"), 5), 1
+    ):
+        time.sleep(0.2)
+        ahead.append(len(counting.modes) - consumed)
+
+    assert max(ahead) == 1
+
+
+def test_limit_stops_after_that_many_objects(
+    weaviate_client: weaviate.WeaviateClient, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
+) -> None:
+    seed_articles(weaviate_client, n=30)
+    schema, plan = _prepare(source, sink, milvus_uri, "Articles")
+
+    outcomes = list(migrate(source, sink, schema, plan, Checkpoint(collection="Articles"), 4, limit=11))
+
+    assert [o.read for o in outcomes] == [4, 4, 3]
+    assert outcomes[-1].checkpoint.after == uuid_of(10)
+    assert _count(milvus_uri, "Articles") == 11
+
+
+def test_writes_group_whole_pages_and_checkpoint_once_per_write(
+    weaviate_client: weaviate.WeaviateClient, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
+) -> None:
+    seed_articles(weaviate_client, n=30)
+    schema, plan = _prepare(source, sink, milvus_uri, "Articles")
+    log = Log()
+
+    outcomes = list(
+        migrate(
+            source,
+            CountingSink(sink, log),
+            schema,
+            plan,
+            Checkpoint(collection="Articles"),
+            4,
+            write_batch_size=10,
+        )
+    )
+
+    writes = [keys for kind, keys in log.events if kind == "write"]
+    assert [len(w) for w in writes] == [8, 8, 8, 6]
+    assert [o.checkpoint.after for o in outcomes] == [w[-1] for w in writes]
+    assert [o.checkpoint.objects for o in outcomes] == [8, 16, 24, 30]
+
+
+def test_a_page_larger_than_a_write_is_cut_into_several_writes(
+    weaviate_client: weaviate.WeaviateClient, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
+) -> None:
+    seed_articles(weaviate_client, n=25)
+    schema, plan = _prepare(source, sink, milvus_uri, "Articles")
+    log = Log()
+
+    outcomes = list(
+        migrate(
+            source,
+            CountingSink(sink, log),
+            schema,
+            plan,
+            Checkpoint(collection="Articles"),
+            10,
+            write_batch_size=4,
+        )
+    )
+
+    assert [len(keys) for kind, keys in log.events if kind == "write"] == [4, 3, 3, 4, 3, 3, 3, 2]
+    assert [o.read for o in outcomes] == [10, 10, 5]
+    assert _count(milvus_uri, "Articles") == 25
+
+
+def test_a_fresh_target_is_filled_with_inserts_after_one_upsert(
+    weaviate_client: weaviate.WeaviateClient, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
+) -> None:
+    seed_articles(weaviate_client, n=20)
+    schema, plan = _prepare(source, sink, milvus_uri, "Articles")
+    counting = CountingSink(sink, Log(), delay=0)
+
+    list(migrate(source, counting, schema, plan, Checkpoint(collection="Articles"), 5, insert_when_safe=True))
+
+    assert counting.modes == ["upsert", "insert", "insert", "insert"]
+    assert _count(milvus_uri, "Articles") == 20
+
+
+def test_keys_already_beyond_the_checkpoint_are_upserted_and_only_new_ones_inserted(
+    weaviate_client: weaviate.WeaviateClient, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
+) -> None:
+    seed_articles(weaviate_client, n=30)
+    schema, plan = _prepare(source, sink, milvus_uri, "Articles")
+    first = list(migrate(source, sink, schema, plan, Checkpoint(collection="Articles"), 5, limit=10))
+    leftover = to_rows(source.fetch(schema, None, [uuid_of(i) for i in range(10, 17)]), plan).rows
+    sink.write(plan.target, leftover)
+    counting = CountingSink(sink, Log(), delay=0)
+
+    list(migrate(source, counting, schema, plan, first[-1].checkpoint, 5, insert_when_safe=True))
+
+    assert counting.modes == ["upsert", "upsert", "insert", "insert"]
+    assert _count(milvus_uri, "Articles") == 30
+
+
+def test_a_restart_over_a_finished_copy_only_upserts(
+    weaviate_client: weaviate.WeaviateClient, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
+) -> None:
+    seed_articles(weaviate_client, n=15)
+    schema, plan = _prepare(source, sink, milvus_uri, "Articles")
+    list(migrate(source, sink, schema, plan, Checkpoint(collection="Articles"), 5))
+    counting = CountingSink(sink, Log(), delay=0)
+
+    list(migrate(source, counting, schema, plan, Checkpoint(collection="Articles"), 5, insert_when_safe=True))
+
+    assert counting.modes == ["upsert"] * 3
+
+
+def test_insert_safety_is_judged_per_tenant(
+    weaviate_client: weaviate.WeaviateClient, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
+) -> None:
+    seed_multi_tenant(weaviate_client, "Multi", ["a", "b"], 10)
+    schema, plan = _prepare(source, sink, milvus_uri, "Multi")
+    in_b = to_rows(source.fetch(schema, "b", [uuid_of(i) for i in range(10)]), plan).rows
+    sink.write(plan.target, in_b)
+    counting = CountingSink(sink, Log(), delay=0)
+
+    list(migrate(source, counting, schema, plan, Checkpoint(collection="Multi"), 5, insert_when_safe=True))
+
+    assert counting.modes == ["upsert", "insert", "upsert", "upsert"]
+    assert _count(milvus_uri, "Multi") == 20
+
+
+def test_a_source_failure_ends_the_stream_after_the_batches_written_before_it(
+    weaviate_client: weaviate.WeaviateClient, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
+) -> None:
+    seed_articles(weaviate_client, n=30)
+    schema, plan = _prepare(source, sink, milvus_uri, "Articles")
+
+    class Failing(CountingSource):
+        def pages(self, *args: Any) -> Iterator[list[SourceObject]]:
+            for n, page in enumerate(super().pages(*args)):
+                if n == 3:
+                    raise RuntimeError("cursor broke")
+                yield page
+
+    got: list[BatchOutcome] = []
+    with pytest.raises(RuntimeError, match="cursor broke"):
+        got.extend(
+            migrate(Failing(source, Log(), 5), sink, schema, plan, Checkpoint(collection="Articles"), 5)
+        )
+
+    assert [o.checkpoint.objects for o in got] == [5, 10, 15]
+    assert _count(milvus_uri, "Articles") == 15
+
+
+def test_abandoning_the_stream_stops_its_threads(
+    weaviate_client: weaviate.WeaviateClient, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
+) -> None:
+    seed_articles(weaviate_client, n=40)
+    schema, plan = _prepare(source, sink, milvus_uri, "Articles")
+    before = set(threading.enumerate())
+
+    outcomes = migrate(source, sink, schema, plan, Checkpoint(collection="Articles"), 5)
+    next(outcomes)
+    outcomes.close()
+
+    assert {t.name for t in set(threading.enumerate()) - before if t.name.startswith("w2z-")} == set()
+
+
+def test_the_rate_cap_spaces_writes_by_their_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = {"now": 100.0}
+    waits: list[float] = []
+
+    class Stop(threading.Event):
+        def wait(self, timeout: float | None = None) -> bool:
+            waits.append(timeout or 0.0)
+            clock["now"] += timeout or 0.0
+            return False
+
+    monkeypatch.setattr(handoff.time, "monotonic", lambda: clock["now"])
+    cap = RateCap(2.0, Stop())
+
+    for _ in range(3):
+        cap.wait(1_000_000)
+
+    assert waits == [0.0, 0.5, 0.5]
+
+
+def test_columns_are_packed_exactly_as_pymilvus_packs_rows(
+    weaviate_server: WeaviateTestServer, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
+) -> None:
+    weaviate_server.seed_demo()
+    for name in ("DemoArticle", "DemoTenants", "DemoLegacy"):
+        schema, plan = _prepare(source, sink, milvus_uri, name)
+        tenant = next((t.name for t in schema.tenants if t.active), None)
+        rows = to_rows(next(source.pages(schema, tenant, None, 50)), plan).rows
+        described = sink.client.describe_collection(plan.target)
+
+        ours = {d.field_name: d for d in _columns(described, rows)}
+        theirs = {
+            d.field_name: d
+            for d in Prepare.row_insert_param(plan.target, rows, "", described["fields"]).fields_data
+        }
+
+        assert ours == theirs, name
+        assert list(ours) == [f["name"] for f in described["fields"]]
+
+
+def test_vectors_written_as_packed_bytes_read_back_bit_exact(
+    weaviate_client: weaviate.WeaviateClient, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
+) -> None:
+    objects = seed_articles(weaviate_client, n=12, dim=16)
+    schema, plan = _prepare(source, sink, milvus_uri, "Articles")
+
+    list(migrate(source, sink, schema, plan, Checkpoint(collection="Articles"), 5, insert_when_safe=True))
+
+    got = MilvusClient(milvus_uri).query(
+        "Articles", filter='id != ""', output_fields=["id", "default"], limit=20
+    )
+    by_id = {r["id"]: np.asarray(r["default"], dtype=np.float32) for r in got}
+    for obj in objects:
+        assert by_id[str(obj.uuid)].tobytes() == np.asarray(obj.vector, dtype=np.float32).tobytes()
