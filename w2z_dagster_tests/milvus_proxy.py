@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import random
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent import futures
@@ -39,6 +40,7 @@ class FaultyMilvusProxy:
     lock: threading.Lock = field(default_factory=threading.Lock)
     token: str | None = None
     version: str | None = None
+    latency: float = 0.0
 
     @property
     def uri(self) -> str:
@@ -94,6 +96,8 @@ class _Forwarder(grpc.GenericRpcHandler):
         call = self._upstream.unary_unary(method)
 
         def forward(request: bytes, context: grpc.ServicerContext) -> Any:
+            if self._proxy.latency:
+                time.sleep(self._proxy.latency)
             self._authenticate(context)
             if self._proxy.version is not None and method.endswith("/GetVersion"):
                 return milvus_pb2.GetVersionResponse(version=self._proxy.version).SerializeToString()
@@ -116,13 +120,15 @@ class _Forwarder(grpc.GenericRpcHandler):
 
 
 @contextmanager
-def faulty_proxy(upstream_uri: str, token: str | None = None) -> Iterator[FaultyMilvusProxy]:
+def faulty_proxy(
+    upstream_uri: str, token: str | None = None, latency: float = 0.0
+) -> Iterator[FaultyMilvusProxy]:
     target = upstream_uri.split("://", 1)[-1]
     options = [("grpc.max_receive_message_length", 256 << 20), ("grpc.max_send_message_length", 256 << 20)]
     upstream = grpc.insecure_channel(target, options=options)
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8), options=options)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=16), options=options)
     port = server.add_insecure_port("127.0.0.1:0")
-    proxy = FaultyMilvusProxy(port=port, token=token)
+    proxy = FaultyMilvusProxy(port=port, token=token, latency=latency)
     server.add_generic_rpc_handlers((_Forwarder(proxy, upstream),))
     server.start()
     try:
