@@ -36,7 +36,7 @@ def _wait_for_port(port: int, proc: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def _service(cmd: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, start_new_session=True)
     try:
         yield proc
     finally:
@@ -78,6 +78,26 @@ def _environment(args: argparse.Namespace, home: Path) -> dict[str, str]:
     }
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _serve_ui(args: argparse.Namespace, env: dict[str, str]) -> int:
+    """`dagster dev` in its own process group, so stopping it reaches its webserver, daemon and code servers."""
+    cmd = [sys.executable, "-m", "dagster", "dev", "-w", str(ROOT / "workspace.yaml")]
+    cmd += ["-h", "127.0.0.1", "-p", str(args.ui_port)]
+    ui = subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True)
+    try:
+        return ui.wait()
+    except KeyboardInterrupt:
+        os.killpg(ui.pid, signal.SIGTERM)
+        try:
+            ui.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(ui.pid, signal.SIGKILL)
+        return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--http-port", type=int, default=8080)
@@ -91,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     if not (home / "dagster.yaml").exists():
         shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
     env = _environment(args, home)
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     with ExitStack() as stack:
         _weaviate(stack, args, env)
         _milvus(stack, args, env, home)
@@ -100,12 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.no_ui:
             return migrated.returncode
         print(f"Dagster UI on http://127.0.0.1:{args.ui_port} (Ctrl-C stops everything)", flush=True)
-        ui = [sys.executable, "-m", "dagster", "dev", "-w", str(ROOT / "workspace.yaml")]
-        ui += ["-h", "127.0.0.1", "-p", str(args.ui_port)]
-        try:
-            return subprocess.run(ui, env=env, cwd=ROOT, check=False).returncode
-        except KeyboardInterrupt:
-            return 0
+        return _serve_ui(args, env)
 
 
 if __name__ == "__main__":
