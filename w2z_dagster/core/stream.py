@@ -300,12 +300,13 @@ def migrate(
     max_write_mb_per_s: float | None = None,
     insert_when_safe: bool = False,
 ) -> Iterator[BatchOutcome]:
-    """Yield one outcome per cursor batch, in order, each only after its rows were written.
+    """Yield one outcome (one checkpoint) per write, in order, each only after its rows were written.
 
-    `batch_size` is the cursor page and the checkpoint unit. Writes group whole pages up to
-    `write_batch_size` rows (default: one page per write) and `write_batch_bytes`, and a page larger than
-    either is cut into several writes. `max_write_mb_per_s` caps the average write rate, and
-    `insert_when_safe` lets `InsertGate` use plain inserts where no key can be duplicated.
+    `batch_size` is the cursor page. A write groups whole pages up to `write_batch_size` rows (default:
+    one page per write, so one checkpoint per page) and `write_batch_bytes`; a page larger than either
+    goes out in several requests before its checkpoint. Fewer, larger writes matter most where each call
+    has latency and each checkpoint costs the caller time. `max_write_mb_per_s` caps the average write
+    rate, and `insert_when_safe` lets `InsertGate` use plain inserts where no key can be duplicated.
     """
     write_rows = write_batch_size or batch_size
     options = _Options(
