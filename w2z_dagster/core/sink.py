@@ -1,6 +1,7 @@
 """The Milvus / Zilliz Cloud side: the only module that imports pymilvus.
 
-Writes are upserts keyed by the Weaviate UUID, so replaying a batch after a crash never duplicates a row.
+Writes are upserts keyed by the Weaviate UUID (inserts only where the stream proves no key can repeat),
+so replaying a write after a crash never duplicates a row.
 A batch the target refuses because of one bad row is bisected, so every good row still lands and only the
 bad ones come back as rejects.
 """
