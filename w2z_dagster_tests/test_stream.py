@@ -6,6 +6,7 @@ The real source and sink are wrapped, never replaced: the wrappers only count an
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Iterator
@@ -361,6 +362,40 @@ def test_abandoning_the_stream_stops_its_threads(
 
     stream_threads = {"w2z-reader", "w2z-writer"}
     assert {t.name for t in set(threading.enumerate()) - before} & stream_threads == set()
+
+
+def test_cursor_pages_carry_float32_arrays_equal_to_the_clients_lists(
+    weaviate_client: weaviate.WeaviateClient, source: WeaviateSource
+) -> None:
+    seeded = seed_articles(weaviate_client, n=12)
+    schema = source.read_schema("Articles")
+
+    paged = [obj for page in source.pages(schema, None, None, 5) for obj in page]
+    listed = weaviate_client.collections.use("Articles").query.fetch_objects(include_vector=True).objects
+
+    assert {type(o.vectors["default"]) for o in paged} == {np.ndarray}
+    assert {o.vectors["default"].dtype for o in paged} == {np.dtype("<f4")}
+    assert {type(o.vector["default"]) for o in listed} == {list}
+    expected = {str(o.uuid): np.asarray(o.vector, dtype=np.float32).tobytes() for o in seeded}
+    assert {o.uuid: o.vectors["default"].tobytes() for o in paged} == expected
+
+
+def test_the_stream_unfreezes_the_heap_however_it_ends(
+    weaviate_client: weaviate.WeaviateClient, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
+) -> None:
+    seed_articles(weaviate_client, n=20)
+    schema, plan = _prepare(source, sink, milvus_uri, "Articles")
+
+    outcomes = migrate(source, sink, schema, plan, Checkpoint(collection="Articles"), 5)
+    next(outcomes)
+    frozen_meanwhile = gc.get_freeze_count()
+    outcomes.close()
+    after_abandon = gc.get_freeze_count()
+    finished = list(migrate(source, sink, schema, plan, Checkpoint(collection="Articles"), 5))
+
+    assert frozen_meanwhile > 0
+    assert (after_abandon, gc.get_freeze_count()) == (0, 0)
+    assert [o.checkpoint.objects for o in finished] == [5, 10, 15, 20]
 
 
 def test_the_rate_cap_spaces_writes_by_their_size(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,10 +11,12 @@ the last two writes; replays are harmless, see `InsertGate` for when plain inser
 
 from __future__ import annotations
 
+import gc
 import math
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -286,6 +288,22 @@ def _refused(refused: dict[str, str], page: _Page, plan: MigrationPlan) -> list[
     return out
 
 
+@contextmanager
+def _heap_frozen() -> Iterator[None]:
+    """Keep the collector off the objects that exist before the stream starts.
+
+    Every page allocates thousands of objects that live until written, so full collections run often,
+    and each walks the whole heap: in a Dagster process with both clients loaded, that was a fifth of
+    the migrating process's CPU. What exists at the start (modules, the clients, the run) outlives the
+    stream anyway, so it is frozen out of collection until the stream ends.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def migrate(
     source: WeaviateSource,
     sink: MilvusSink,
@@ -323,7 +341,8 @@ def migrate(
         InsertGate(sink, plan, checkpoint, insert_when_safe),
         max_write_mb_per_s,
     )
-    try:
-        yield from pipeline.outcomes()
-    finally:
-        pipeline.close()
+    with _heap_frozen():
+        try:
+            yield from pipeline.outcomes()
+        finally:
+            pipeline.close()
