@@ -48,6 +48,9 @@ def _run(name: str, setup: Setup, latency: float, weaviate: servers.Weaviate) ->
         milvus = None if name == "read-only" else stack.enter_context(servers.milvus(latency))
         home = stack.enter_context(tempfile.TemporaryDirectory(prefix="w2z-bench-dagster-"))
         pids = [weaviate.pid, *([milvus.pid] if milvus else [])]
+        quiet = servers.QuietClock(milvus.pid) if milvus else None
+        if quiet:
+            stack.callback(quiet.close)
         before = [servers.cpu_seconds(p) for p in pids]
         measured = _scenario(
             name,
@@ -55,8 +58,9 @@ def _run(name: str, setup: Setup, latency: float, weaviate: servers.Weaviate) ->
             home,
         )
         spent = [servers.cpu_seconds(p) - b for p, b in zip(pids, before, strict=True)]
+        settle = quiet.after(measured.ended_at) - measured.ended_at if quiet else 0.0
     return measured.model_copy(
-        update={"weaviate_cpu_s": spent[0], "milvus_cpu_s": spent[1] if milvus else 0.0}
+        update={"weaviate_cpu_s": spent[0], "milvus_cpu_s": spent[1] if milvus else 0.0, "settle_s": settle}
     )
 
 
@@ -64,8 +68,13 @@ def _measure(name: str, setup: Setup, latency: float, repeat: int, weaviate: ser
     runs = []
     for _ in range(repeat):
         runs.append(_run(name, setup, latency, weaviate))
-        rate = runs[-1].objects / runs[-1].seconds
-        print(f"  {name:<11} {latency * 1000:>4.0f} ms  {rate:>9.0f} objects/s  {runs[-1].note}", flush=True)
+        run = runs[-1]
+        rate, settled = run.objects / run.seconds, run.objects / (run.seconds + run.settle_s)
+        print(
+            f"  {name:<11} {latency * 1000:>4.0f} ms  {rate:>9.0f} objects/s acknowledged, "
+            f"{settled:>6.0f} indexed  {run.note}",
+            flush=True,
+        )
     return Figure.of(name, latency * 1000, runs)
 
 

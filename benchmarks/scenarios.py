@@ -40,6 +40,7 @@ class Timed(NamedTuple):
     objects: int
     seconds: float
     cpu_s: float
+    ended_at: float
     note: str = ""
 
 
@@ -51,19 +52,26 @@ class _Stopwatch:
         self._cpu = time.process_time()
 
     def stop(self, objects: int, note: str = "") -> Timed:
-        return Timed(objects, time.perf_counter() - self._wall, time.process_time() - self._cpu, note)
+        seconds, cpu = time.perf_counter() - self._wall, time.process_time() - self._cpu
+        return Timed(objects, seconds, cpu, time.time(), note)
 
 
 class Measured(BaseModel):
-    """One run: the child's timed part and peak RSS, and the CPU both servers spent meanwhile."""
+    """One run: the child's timed part and peak RSS, and the CPU both servers spent meanwhile.
+
+    `settle_s` is how long Milvus kept working on the rows after the timed part (its index backlog):
+    `seconds + settle_s` is the time until the target holds the rows indexed, not just acknowledged.
+    """
 
     objects: int
     seconds: float
     cpu_s: float
+    ended_at: float
     peak_rss_mb: float
     note: str = ""
     weaviate_cpu_s: float = 0.0
     milvus_cpu_s: float = 0.0
+    settle_s: float = 0.0
 
 
 @contextmanager

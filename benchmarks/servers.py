@@ -6,9 +6,12 @@ CPU time can be read from outside.
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -25,6 +28,49 @@ def cpu_seconds(pid: int) -> float:
     """User plus system time of a process, all its threads included."""
     times = psutil.Process(pid).cpu_times()
     return times.user + times.system
+
+
+QUIET_CPU = 0.05
+"""Below this share of one core over a sampling window, a server counts as having nothing left to do."""
+QUIET_WINDOW_S = 0.25
+
+
+class QuietClock:
+    """Samples a server's CPU from a thread, to tell afterwards when it went quiet.
+
+    Milvus Lite acknowledges writes before it has indexed them and builds segment indexes afterwards,
+    on both cores, for a while; `after(t)` is when the work left at `t` was done. Sampling from before
+    `t` means a scenario process that takes its time to exit does not delay the answer.
+    """
+
+    def __init__(self, pid: int) -> None:
+        self._pid = pid
+        self._windows: list[tuple[float, bool]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="bench-quiet-clock", daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            start, cpu = time.time(), cpu_seconds(self._pid)
+            self._stop.wait(QUIET_WINDOW_S)
+            busy = (cpu_seconds(self._pid) - cpu) / (time.time() - start)
+            self._windows.append((start, busy < QUIET_CPU))
+
+    def after(self, t: float, timeout_s: float = 600.0) -> float:
+        """The start of the first two quiet windows in a row that begin no earlier than `t`."""
+        deadline = time.time() + timeout_s
+        while time.time() < deadline:
+            windows = [w for w in list(self._windows) if w[0] >= t - QUIET_WINDOW_S]
+            for (start, quiet), (_, next_quiet) in itertools.pairwise(windows):
+                if quiet and next_quiet:
+                    return max(start, t)
+            time.sleep(QUIET_WINDOW_S)
+        raise RuntimeError(f"process {self._pid} stayed busy for {timeout_s:.0f} s")
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 @contextmanager

@@ -31,6 +31,8 @@ def test_the_benchmark_runs_every_scenario_and_reports_the_targets(
         f.objects_per_s > 0 and f.peak_rss_mb > 0 and f.cpu_us_per_object["client"] > 0
         for f in report.figures
     )
+    assert all(0 < f.indexed_per_s <= f.objects_per_s for f in report.figures)
+    assert {r.settle_s for f in report.figures if f.scenario == "read-only" for r in f.runs} == {0.0}
     assert [t.name.split(":")[0] for t in report.targets] == ["local", "latency 20 ms", "memory"]
     written = list(tmp_path.glob("bench-*-300x8.json"))
     assert len(written) == 1

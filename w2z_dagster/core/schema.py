@@ -105,7 +105,8 @@ class SourceObject(BaseModel):
     (`input`, `default_country`, `country_code`, `national`, `national_formatted`,
     `international_formatted`, `valid`) and nested objects, base64 str for blobs, str for uuids, and
     None where the object has no value. References are lists of target UUID strings. Vectors are
-    lists of floats (lists of lists for multi-vectors), keyed by vector name (`default` for legacy).
+    lists of floats, or float32 arrays as cursor pages deliver them (lists of those for multi-vectors),
+    keyed by vector name (`default` for legacy).
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -115,5 +116,4 @@ class SourceObject(BaseModel):
     properties: dict[str, Any] = Field(default_factory=dict)
     references: dict[str, list[str]] = Field(default_factory=dict)
     vectors: dict[str, Any] = Field(default_factory=dict)
-    created: datetime | None = None
     updated: datetime | None = None

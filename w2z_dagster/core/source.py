@@ -243,19 +243,17 @@ class WeaviateSource:
         return refs or None
 
     def _to_source(self, obj: Any, tenant: str | None, refs: list[PropertySpec]) -> SourceObject:
-        """Built unvalidated: every value is already typed by the client, and this runs per object."""
         references = {}
         for prop in refs:
             found = (obj.references or {}).get(prop.name)
             references[prop.name] = [str(o.uuid) for o in found.objects] if found else []
         vectors = dict(obj.vector or {})
-        return SourceObject.model_construct(
+        return SourceObject(
             uuid=str(obj.uuid),
             tenant=tenant,
             properties={k: _plain(v) for k, v in obj.properties.items()},
             references=references,
             vectors=vectors,
-            created=obj.metadata.creation_time,
             updated=obj.metadata.last_update_time,
         )
 
@@ -274,7 +272,7 @@ class WeaviateSource:
                 include_vector=vectors,
                 return_properties=self._property_names(schema),
                 return_references=self._references(schema),
-                return_metadata=MetadataQuery(creation_time=True, last_update_time=True),
+                return_metadata=MetadataQuery(last_update_time=True),
                 **query,
             )
         )
