@@ -9,7 +9,7 @@ from __future__ import annotations
 import gc
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -114,6 +114,22 @@ def _prepare(
     return schema, plan
 
 
+Articles = Callable[[int], tuple[CollectionSchema, MigrationPlan]]
+
+
+@pytest.fixture
+def articles(
+    weaviate_client: weaviate.WeaviateClient, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
+) -> Articles:
+    """Seeds n articles and prepares their target: what most tests here start from."""
+
+    def seeded(n: int) -> tuple[CollectionSchema, MigrationPlan]:
+        seed_articles(weaviate_client, n=n)
+        return _prepare(source, sink, milvus_uri, "Articles")
+
+    return seeded
+
+
 def _consume(outcomes: Iterator[BatchOutcome], log: Log) -> list[BatchOutcome]:
     got = []
     for outcome in outcomes:
@@ -127,10 +143,9 @@ def _count(uri: str, name: str) -> int:
 
 
 def test_batches_arrive_in_order_with_each_checkpoint_after_its_write(
-    weaviate_client: weaviate.WeaviateClient, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
+    articles: Articles, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
 ) -> None:
-    seed_articles(weaviate_client, n=47)
-    schema, plan = _prepare(source, sink, milvus_uri, "Articles")
+    schema, plan = articles(47)
     log = Log()
 
     outcomes = _consume(
@@ -160,16 +175,14 @@ def test_batches_arrive_in_order_with_each_checkpoint_after_its_write(
 
 @pytest.mark.parametrize(("batch_size", "write_batch_size", "bound"), [(5, None, 2), (5, 10, 4)])
 def test_at_most_two_writes_of_pages_are_held_at_once(
-    weaviate_client: weaviate.WeaviateClient,
+    articles: Articles,
     source: WeaviateSource,
     sink: MilvusSink,
-    milvus_uri: str,
     batch_size: int,
     write_batch_size: int | None,
     bound: int,
 ) -> None:
-    seed_articles(weaviate_client, n=60)
-    schema, plan = _prepare(source, sink, milvus_uri, "Articles")
+    schema, plan = articles(60)
     log = Log()
 
     _consume(
@@ -190,10 +203,9 @@ def test_at_most_two_writes_of_pages_are_held_at_once(
 
 
 def test_the_writer_runs_one_write_ahead_of_the_checkpoint_being_recorded(
-    weaviate_client: weaviate.WeaviateClient, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
+    articles: Articles, source: WeaviateSource, sink: MilvusSink
 ) -> None:
-    seed_articles(weaviate_client, n=40)
-    schema, plan = _prepare(source, sink, milvus_uri, "Articles")
+    schema, plan = articles(40)
     log = Log()
     counting = CountingSink(sink, log, delay=0)
     ahead = []
@@ -208,10 +220,9 @@ def test_the_writer_runs_one_write_ahead_of_the_checkpoint_being_recorded(
 
 
 def test_limit_stops_after_that_many_objects(
-    weaviate_client: weaviate.WeaviateClient, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
+    articles: Articles, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
 ) -> None:
-    seed_articles(weaviate_client, n=30)
-    schema, plan = _prepare(source, sink, milvus_uri, "Articles")
+    schema, plan = articles(30)
 
     outcomes = list(migrate(source, sink, schema, plan, Checkpoint(collection="Articles"), 4, limit=11))
 
@@ -221,10 +232,9 @@ def test_limit_stops_after_that_many_objects(
 
 
 def test_writes_group_whole_pages_and_checkpoint_once_per_write(
-    weaviate_client: weaviate.WeaviateClient, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
+    articles: Articles, source: WeaviateSource, sink: MilvusSink
 ) -> None:
-    seed_articles(weaviate_client, n=30)
-    schema, plan = _prepare(source, sink, milvus_uri, "Articles")
+    schema, plan = articles(30)
     log = Log()
 
     outcomes = list(
@@ -246,10 +256,9 @@ def test_writes_group_whole_pages_and_checkpoint_once_per_write(
 
 
 def test_a_page_larger_than_a_write_is_cut_into_several_writes(
-    weaviate_client: weaviate.WeaviateClient, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
+    articles: Articles, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
 ) -> None:
-    seed_articles(weaviate_client, n=25)
-    schema, plan = _prepare(source, sink, milvus_uri, "Articles")
+    schema, plan = articles(25)
     log = Log()
 
     outcomes = list(
@@ -270,10 +279,9 @@ def test_a_page_larger_than_a_write_is_cut_into_several_writes(
 
 
 def test_a_fresh_target_is_filled_with_inserts_after_one_upsert(
-    weaviate_client: weaviate.WeaviateClient, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
+    articles: Articles, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
 ) -> None:
-    seed_articles(weaviate_client, n=20)
-    schema, plan = _prepare(source, sink, milvus_uri, "Articles")
+    schema, plan = articles(20)
     counting = CountingSink(sink, Log(), delay=0)
 
     list(migrate(source, counting, schema, plan, Checkpoint(collection="Articles"), 5, insert_when_safe=True))
@@ -283,10 +291,9 @@ def test_a_fresh_target_is_filled_with_inserts_after_one_upsert(
 
 
 def test_keys_already_beyond_the_checkpoint_are_upserted_and_only_new_ones_inserted(
-    weaviate_client: weaviate.WeaviateClient, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
+    articles: Articles, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
 ) -> None:
-    seed_articles(weaviate_client, n=30)
-    schema, plan = _prepare(source, sink, milvus_uri, "Articles")
+    schema, plan = articles(30)
     first = list(migrate(source, sink, schema, plan, Checkpoint(collection="Articles"), 5, limit=10))
     leftover = to_rows(source.fetch(schema, None, [uuid_of(i) for i in range(10, 17)]), plan).rows
     sink.write(plan.target, leftover)
@@ -299,10 +306,9 @@ def test_keys_already_beyond_the_checkpoint_are_upserted_and_only_new_ones_inser
 
 
 def test_a_restart_over_a_finished_copy_only_upserts(
-    weaviate_client: weaviate.WeaviateClient, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
+    articles: Articles, source: WeaviateSource, sink: MilvusSink
 ) -> None:
-    seed_articles(weaviate_client, n=15)
-    schema, plan = _prepare(source, sink, milvus_uri, "Articles")
+    schema, plan = articles(15)
     list(migrate(source, sink, schema, plan, Checkpoint(collection="Articles"), 5))
     counting = CountingSink(sink, Log(), delay=0)
 
@@ -327,10 +333,9 @@ def test_insert_safety_is_judged_per_tenant(
 
 
 def test_a_source_failure_ends_the_stream_after_the_batches_written_before_it(
-    weaviate_client: weaviate.WeaviateClient, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
+    articles: Articles, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
 ) -> None:
-    seed_articles(weaviate_client, n=30)
-    schema, plan = _prepare(source, sink, milvus_uri, "Articles")
+    schema, plan = articles(30)
 
     class Failing(CountingSource):
         def pages(self, *args: Any) -> Iterator[list[SourceObject]]:
@@ -350,10 +355,9 @@ def test_a_source_failure_ends_the_stream_after_the_batches_written_before_it(
 
 
 def test_abandoning_the_stream_stops_its_threads(
-    weaviate_client: weaviate.WeaviateClient, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
+    articles: Articles, source: WeaviateSource, sink: MilvusSink
 ) -> None:
-    seed_articles(weaviate_client, n=40)
-    schema, plan = _prepare(source, sink, milvus_uri, "Articles")
+    schema, plan = articles(40)
     before = set(threading.enumerate())
 
     outcomes = migrate(source, sink, schema, plan, Checkpoint(collection="Articles"), 5)
@@ -381,10 +385,9 @@ def test_cursor_pages_carry_float32_arrays_equal_to_the_clients_lists(
 
 
 def test_the_stream_unfreezes_the_heap_however_it_ends(
-    weaviate_client: weaviate.WeaviateClient, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
+    articles: Articles, source: WeaviateSource, sink: MilvusSink
 ) -> None:
-    seed_articles(weaviate_client, n=20)
-    schema, plan = _prepare(source, sink, milvus_uri, "Articles")
+    schema, plan = articles(20)
 
     outcomes = migrate(source, sink, schema, plan, Checkpoint(collection="Articles"), 5)
     next(outcomes)
