@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -48,9 +48,7 @@ def _run(name: str, setup: Setup, latency: float, weaviate: servers.Weaviate) ->
         milvus = None if name == "read-only" else stack.enter_context(servers.milvus(latency))
         home = stack.enter_context(tempfile.TemporaryDirectory(prefix="w2z-bench-dagster-"))
         pids = [weaviate.pid, *([milvus.pid] if milvus else [])]
-        quiet = servers.QuietClock(milvus.pid) if milvus else None
-        if quiet:
-            stack.callback(quiet.close)
+        quiet = stack.enter_context(closing(servers.QuietClock(milvus.pid))) if milvus else None
         before = [servers.cpu_seconds(p) for p in pids]
         measured = _scenario(
             name,
