@@ -25,7 +25,7 @@ from w2z_dagster.core.mapping import MigrationPlan, build_plan
 from w2z_dagster.core.profiles import profile_for_uri
 from w2z_dagster.core.retry import RetryPolicy
 from w2z_dagster.core.schema import CollectionSchema, SourceObject
-from w2z_dagster.core.sink import MilvusSink, _columns, open_sink
+from w2z_dagster.core.sink import MilvusSink, Packed, _columns, open_sink
 from w2z_dagster.core.source import WeaviateSource, open_source
 from w2z_dagster.core.stream import BatchOutcome, migrate
 from w2z_dagster.core.transform import to_rows
@@ -77,10 +77,19 @@ class CountingSink:
         self._log = log
         self._delay = delay
         self.modes: list[str] = []
+        self.packed: list[bool] = []
 
-    def write(self, target: str, rows: list[dict[str, Any]], *, insert: bool = False) -> list[Any]:
+    def pack(self, target: str, rows: list[dict[str, Any]]) -> Packed | None:
+        packed = self._sink.pack(target, rows)
+        self._log.add("pack", [r["id"] for r in rows])
+        return packed
+
+    def write(
+        self, target: str, rows: list[dict[str, Any]], *, insert: bool = False, packed: Packed | None = None
+    ) -> list[Any]:
         time.sleep(self._delay)
-        refused = self._sink.write(target, rows, insert=insert)
+        refused = self._sink.write(target, rows, insert=insert, packed=packed)
+        self.packed.append(packed is not None and packed.rows is rows and packed.columns is not None)
         self.modes.append("insert" if insert else "upsert")
         self._log.add("write", [r["id"] for r in rows])
         with self._log.lock:
@@ -167,7 +176,7 @@ def test_batches_arrive_in_order_with_each_checkpoint_after_its_write(
     for kind, value in log.events:
         if kind == "write":
             written.update(value)
-        else:
+        elif kind == "checkpoint":
             assert value in written, "a checkpoint was handed out before its batch was written"
     assert outcomes[-1].checkpoint.objects == 47 and outcomes[-1].checkpoint.batches == 10
     assert _count(milvus_uri, "Articles") == 47
@@ -217,6 +226,39 @@ def test_the_writer_runs_one_write_ahead_of_the_checkpoint_being_recorded(
         ahead.append(len(counting.modes) - consumed)
 
     assert max(ahead) == 1
+
+
+def test_the_next_write_is_packed_while_the_previous_one_is_being_sent(
+    articles: Articles, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
+) -> None:
+    schema, plan = articles(20)
+    log = Log()
+    packs = threading.Semaphore(0)
+
+    class HoldingFirstWrite(CountingSink):
+        """Sends the first write only once the second one is packed, which needs the reader to pack it."""
+
+        def pack(self, target: str, rows: list[dict[str, Any]]) -> Packed | None:
+            packed = super().pack(target, rows)
+            packs.release()
+            return packed
+
+        def write(self, target: str, rows: list[dict[str, Any]], **kwargs: Any) -> list[Any]:
+            if not self.modes:
+                assert packs.acquire(timeout=10) and packs.acquire(timeout=10), (
+                    "the second write was not packed"
+                )
+            return super().write(target, rows, **kwargs)
+
+    holding = HoldingFirstWrite(sink, log, delay=0)
+    outcomes = list(migrate(source, holding, schema, plan, Checkpoint(collection="Articles"), 5))
+
+    assert [o.read for o in outcomes] == [5, 5, 5, 5]
+    assert holding.packed == [True] * 4
+    assert [keys for kind, keys in log.events if kind == "pack"] == [
+        [uuid_of(i) for i in range(start, start + 5)] for start in range(0, 20, 5)
+    ]
+    assert _count(milvus_uri, "Articles") == 20
 
 
 def test_limit_stops_after_that_many_objects(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 import grpc
 import numpy as np
@@ -114,6 +114,14 @@ def _described_field(raw: dict[str, Any]) -> MilvusField:
     )
 
 
+class Packed(NamedTuple):
+    """Rows and the request columns built for them; `columns` is None where pymilvus packs them itself."""
+
+    rows: list[dict[str, Any]]
+    described: dict[str, Any]
+    columns: list[schema_pb2.FieldData] | None
+
+
 class MilvusSink:
     """Write side of one migration, and the read side of verification."""
 
@@ -180,8 +188,34 @@ class MilvusSink:
         )
         return True
 
+    def pack(self, target: str, rows: list[dict[str, Any]]) -> Packed | None:
+        """The request columns for `rows`, built ahead so the write itself only sends them.
+
+        The stream packs the next write while the previous one is in flight. Anything unusual (the
+        target cannot be described now, rows pymilvus must pack itself) gives None, and `write` then
+        does everything at send time, with its own retries and errors.
+        """
+        if not rows:
+            return None
+        try:
+            return self._pack(target, rows)
+        except Exception:  # write() repeats the work at send time and reports what is wrong
+            return None
+
+    def _pack(self, target: str, rows: list[dict[str, Any]]) -> Packed:
+        described = self._write_schema(target, rows[0])
+        try:
+            return Packed(rows, described, _columns(described, rows))
+        except Exception:  # anything unusual: pymilvus packs it, and raises its own errors for bad rows
+            return Packed(rows, described, None)
+
     def write(
-        self, target: str, rows: list[dict[str, Any]], *, insert: bool = False
+        self,
+        target: str,
+        rows: list[dict[str, Any]],
+        *,
+        insert: bool = False,
+        packed: Packed | None = None,
     ) -> list[tuple[dict[str, Any], str]]:
         """Upsert rows; returns the rows the target refused, each with the target's reason.
 
@@ -189,17 +223,19 @@ class MilvusSink:
         tried first (Milvus takes it faster than an upsert, which also deletes). pymilvus's own retries are
         off for it: a retried insert whose first attempt did land would duplicate rows. Whatever makes the
         insert fail, the rows then go the idempotent upsert way, which retries and bisects as usual.
+        `packed` is `pack(target, rows)` done earlier; it is used for these very rows only.
         """
         if not rows:
             return []
+        ready = packed if packed is not None and packed.rows is rows else None
         if insert:
             try:
-                self._send(target, rows, insert=True)
+                self._send(target, rows, True, ready)
                 return []
             except Exception:  # the upsert below is correct whatever the insert left behind
                 pass
         try:
-            self.retry.call(lambda: self._send(target, rows, insert=False))
+            self.retry.call(lambda: self._send(target, rows, False, ready))
             return []
         except Exception as exc:
             if not (_row_error(exc) or _too_large(exc)):
@@ -211,30 +247,28 @@ class MilvusSink:
             half = len(rows) // 2
             return self.write(target, rows[:half]) + self.write(target, rows[half:])
 
-    def _send(self, target: str, rows: list[dict[str, Any]], insert: bool) -> None:
+    def _send(self, target: str, rows: list[dict[str, Any]], insert: bool, packed: Packed | None) -> None:
         """One insert or upsert request, packed column by column when `_columns` can (see there)."""
         retries: dict[str, Any] = {"retry_times": 0} if insert else {}
-        described = self._write_schema(target, rows[0])
-        try:
-            columns = _columns(described, rows)
-        except Exception:  # anything unusual: pymilvus packs it, and raises its own errors for bad rows
+        packed = packed or self._pack(target, rows)
+        if packed.columns is None:
             (self.client.insert if insert else self.client.upsert)(target, rows, **retries)
             return
         kind = milvus_pb2.InsertRequest if insert else milvus_pb2.UpsertRequest
         request = kind(
             collection_name=target,
             num_rows=len(rows),
-            schema_timestamp=int(described.get("update_timestamp", 0)),
-            fields_data=columns,
+            schema_timestamp=int(packed.described.get("update_timestamp", 0)),
+            fields_data=packed.columns,
         )
         handler = self.client._get_connection()
         context = self.client._generate_call_context()
         if insert:
             handler.batch_insert(
-                target, [], insert_param=request, schema=described, context=context, **retries
+                target, [], insert_param=request, schema=packed.described, context=context, **retries
             )
         else:
-            handler.upsert(target, [], upsert_param=request, schema=described, context=context)
+            handler.upsert(target, [], upsert_param=request, schema=packed.described, context=context)
 
     def _write_schema(self, target: str, row: dict[str, Any]) -> dict[str, Any]:
         """The described target, fetched again when the rows stop matching it (a recreated target)."""

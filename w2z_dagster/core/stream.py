@@ -1,8 +1,9 @@
 """The batch loop: read a cursor page, transform, write, then checkpoint, in strict batch order.
 
-Three threads keep both databases busy: a reader fetches and transforms the next pages, a writer sends
-them to the target, and the caller records each checkpoint while the writer already sends the next
-write. Each stage is one thread fed through a FIFO, so order is kept. Memory is bounded whatever the
+Three threads keep both databases busy: a reader fetches and transforms the next pages, groups them into
+writes and packs each write's request, a writer sends them to the target (so the target waits for no
+packing between two writes), and the caller records each checkpoint while the writer already sends the
+next write. Each stage is one thread fed through a FIFO, so order is kept. Memory is bounded whatever the
 collection size: a page takes a slot before it is fetched and gives it back once written, and there are
 slots for two writes. A checkpoint (one per write) is handed out only after its write landed, and the
 writer starts a write only once the checkpoint two writes back was recorded, so a crash replays at most
@@ -18,7 +19,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from pydantic import BaseModel
@@ -28,7 +29,7 @@ from w2z_dagster.core.handoff import Handoff, RateCap, Slots, Stopped
 from w2z_dagster.core.insert_gate import InsertGate
 from w2z_dagster.core.mapping import FieldRole, MigrationPlan
 from w2z_dagster.core.schema import CollectionSchema, SourceObject
-from w2z_dagster.core.sink import MilvusSink
+from w2z_dagster.core.sink import MilvusSink, Packed
 from w2z_dagster.core.source import WeaviateSource
 from w2z_dagster.core.transform import Reject, TransformResult, primary_key, to_rows
 
@@ -109,6 +110,19 @@ class _Page:
     nbytes: int
 
 
+class _Request(NamedTuple):
+    rows: list[dict[str, Any]]
+    nbytes: int
+    packed: Packed | None
+
+
+class _Write(NamedTuple):
+    """Whole pages grouped into one write (one checkpoint), its requests packed ahead."""
+
+    pages: list[_Page]
+    requests: list[_Request]
+
+
 @dataclass
 class _Options:
     plan: MigrationPlan
@@ -175,47 +189,74 @@ class _Pipeline:
             out.put(exc)
 
     def _read(self) -> None:
-        """Take a slot before fetching, so a page exists only while a slot is held for it."""
-        while True:
-            self._slots.take()
-            item = next(self._pages, None)
-            if item is None:
-                self._ready.put(_END)
-                return
-            tenant, objects = item
-            result = to_rows(objects, self._options.plan)
-            nbytes = sum(_size(v) for row in result.rows for v in row.values())
-            self._ready.put(_Page(tenant, objects, result, nbytes))
+        """Group whole pages into writes and pack each write's requests, so the writer only sends.
 
-    def _write(self) -> None:
-        """Group whole pages into writes within the row, byte and page limits, flushing before an error."""
+        A slot is taken before each fetch, so a page exists only while a slot is held for it. When a
+        fetch or transform fails, the pages read before it still go out as a write, so their
+        checkpoint is recorded before the error ends the run.
+        """
         group: list[_Page] = []
         while True:
-            item = self._ready.get()
-            if item is _END or isinstance(item, BaseException):
+            self._slots.take()
+            try:
+                page = self._next_page()
+            except BaseException:
                 if group:
-                    self._flush(group)
-                if item is _END:
-                    self._done.put(_END)
-                    return
-                raise item
-            if group and not self._options.fits(group, item):
-                self._flush(group)
+                    self._ready.put(self._packed(group))
+                raise
+            if page is None:
+                if group:
+                    self._ready.put(self._packed(group))
+                self._ready.put(_END)
+                return
+            if group and not self._options.fits(group, page):
+                self._ready.put(self._packed(group))
                 group = []
-            group.append(item)
+            group.append(page)
             if self._options.full(group):
-                self._flush(group)
+                self._ready.put(self._packed(group))
                 group = []
 
-    def _flush(self, group: list[_Page]) -> None:
+    def _next_page(self) -> _Page | None:
+        item = next(self._pages, None)
+        if item is None:
+            return None
+        tenant, objects = item
+        result = to_rows(objects, self._options.plan)
+        nbytes = sum(_size(v) for row in result.rows for v in row.values())
+        return _Page(tenant, objects, result, nbytes)
+
+    def _packed(self, group: list[_Page]) -> _Write:
+        target = self._options.plan.target
+        requests = [
+            _Request(rows, nbytes, self._sink.pack(target, rows))
+            for rows, nbytes in _requests(group, self._options.write_rows, self._options.write_bytes)
+        ]
+        return _Write(group, requests)
+
+    def _write(self) -> None:
+        while True:
+            item = self._ready.get()
+            if item is _END:
+                self._done.put(_END)
+                return
+            if isinstance(item, BaseException):
+                raise item
+            self._flush(item)
+
+    def _flush(self, write: _Write) -> None:
         self._lead.take()
         started = time.perf_counter()
+        group = write.pages
         insert = self._gate.allows([(page.tenant, page.result.rows) for page in group])
         refused: dict[str, str] = {}
         pk = self._options.plan.field_by_role(FieldRole.ID).name
-        for rows, nbytes in _requests(group, self._options.write_rows, self._options.write_bytes):
-            self._rate.wait(nbytes)
-            for row, reason in self._sink.write(self._options.plan.target, rows, insert=insert):
+        for request in write.requests:
+            self._rate.wait(request.nbytes)
+            sent = self._sink.write(
+                self._options.plan.target, request.rows, insert=insert, packed=request.packed
+            )
+            for row, reason in sent:
                 refused[row[pk]] = reason
         seconds = time.perf_counter() - started
         rejects = [
