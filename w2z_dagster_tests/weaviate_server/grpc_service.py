@@ -57,7 +57,7 @@ class WeaviateGrpc:
         store = self._store
         weaviate = {
             "Search": self._unary(
-                "Search", lambda r: search(store, r), search_get_pb2.SearchRequest, search_get_pb2.SearchReply
+                "Search", lambda r: search(store, r), search_get_pb2.SearchRequest, reply=None
             ),
             "BatchObjects": self._unary(
                 "BatchObjects",
@@ -129,6 +129,8 @@ class WeaviateGrpc:
     def _unary(
         self, name: str, fn: Callable[[Any], Any], request: Any, reply: Any, *, auth: bool = True
     ) -> grpc.RpcMethodHandler:
+        """`reply` is the reply message type, or None where `fn` answers with the serialized reply."""
+
         def handle(req: Any, context: grpc.ServicerContext) -> Any:
             self._gate(name, context, auth=auth)
             try:
@@ -141,7 +143,9 @@ class WeaviateGrpc:
             context.abort(error.grpc_code, error.message)
 
         return grpc.unary_unary_rpc_method_handler(
-            handle, request_deserializer=request.FromString, response_serializer=reply.SerializeToString
+            handle,
+            request_deserializer=request.FromString,
+            response_serializer=None if reply is None else reply.SerializeToString,
         )
 
     def _batch_stream(self, requests: Iterator[Any], context: grpc.ServicerContext) -> Iterator[Any]:

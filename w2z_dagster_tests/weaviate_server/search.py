@@ -14,10 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 from weaviate.proto.v1 import base_pb2, base_search_pb2, search_get_pb2
 
+from . import wire
 from .class_info import ClassInfo, VectorSpec
 from .errors import ServerError, not_implemented
 from .filters import Predicate, compile_filter
-from .search_reply import MetaPlan, PropsPlan, metadata, properties
+from .search_reply import MetaPlan, PropsPlan, properties
 from .store import Shard, Store, StoredObject
 from .vectors import multi_matrix, rank
 
@@ -55,7 +56,8 @@ class NearVector:
     certainty: float | None
 
 
-def search(store: Store, req: search_get_pb2.SearchRequest) -> search_get_pb2.SearchReply:
+def search(store: Store, req: search_get_pb2.SearchRequest) -> bytes:
+    """The serialized `SearchReply` (see `wire` for why bytes)."""
     started = time.perf_counter()
     with store.lock:
         coll = store.collection(req.collection)
@@ -83,15 +85,23 @@ def search(store: Store, req: search_get_pb2.SearchRequest) -> search_get_pb2.Se
             raise ServerError(f"{prefix}object search at index {info.name.lower()}: {exc.message}") from None
         hits = _hits(shard, near, predicate, after, req.offset + limit)[req.offset :]
         results = [
-            search_get_pb2.SearchResult(
-                metadata=metadata(info, key, obj, meta, dist),
-                properties=properties(store, info, obj, plan, req.tenant),
+            wire.search_result(props, wire.metadata_result(info, key, obj, meta, dist))
+            for props, (key, obj, dist) in zip(
+                _properties(store, info, plan, hits, req.tenant), hits, strict=True
             )
-            for key, obj, dist in hits
         ]
-    return search_get_pb2.SearchReply(
-        took=time.perf_counter() - started, results=results, generative_grouped_result=""
-    )
+    return wire.search_reply(time.perf_counter() - started, results)
+
+
+def _properties(store: Store, info: ClassInfo, plan: PropsPlan, hits: list[Hit], tenant: str) -> list[bytes]:
+    """Each hit's `PropertiesResult`; as bytes directly unless references must be resolved."""
+    if plan.refs:
+        return [properties(store, info, obj, plan, tenant).SerializeToString() for _, obj, _ in hits]
+    fields = [
+        ((name, wire.map_key(name)), wire.value_bytes(info.props[name].data_type, enc))
+        for name, enc in plan.fields
+    ]
+    return [wire.properties_result(info, obj.props, fields) for _, obj, _ in hits]
 
 
 def _hits(
