@@ -6,8 +6,9 @@ packing between two writes), and the caller records each checkpoint while the wr
 next write. Each stage is one thread fed through a FIFO, so order is kept. Memory is bounded whatever the
 collection size: a page takes a slot before it is fetched and gives it back once written, and there are
 slots for two writes. A checkpoint (one per write) is handed out only after its write landed, and the
-writer starts a write only once the checkpoint two writes back was recorded, so a crash replays at most
-the last two writes; replays are harmless, see `InsertGate` for when plain inserts are used.
+writer starts a write only once the caller took the checkpoint two writes back, so a crash replays at
+most the last two writes beyond the last checkpoint the caller recorded; replays are harmless, see
+`InsertGate` for when plain inserts are used.
 """
 
 from __future__ import annotations
@@ -191,33 +192,30 @@ class _Pipeline:
     def _read(self) -> None:
         """Group whole pages into writes and pack each write's requests, so the writer only sends.
 
-        A slot is taken before each fetch, so a page exists only while a slot is held for it. When a
-        fetch or transform fails, the pages read before it still go out as a write, so their
+        When a fetch or transform fails, the pages read before it still go out as a write, so their
         checkpoint is recorded before the error ends the run.
         """
         group: list[_Page] = []
-        while True:
-            self._slots.take()
-            try:
-                page = self._next_page()
-            except BaseException:
-                if group:
-                    self._ready.put(self._packed(group))
-                raise
-            if page is None:
-                if group:
-                    self._ready.put(self._packed(group))
-                self._ready.put(_END)
-                return
-            if group and not self._options.fits(group, page):
-                self._ready.put(self._packed(group))
-                group = []
-            group.append(page)
-            if self._options.full(group):
-                self._ready.put(self._packed(group))
-                group = []
+        try:
+            while (page := self._next_page()) is not None:
+                if group and not self._options.fits(group, page):
+                    self._emit(group)
+                    group = []
+                group.append(page)
+                if self._options.full(group):
+                    self._emit(group)
+                    group = []
+        except Stopped:
+            raise
+        except BaseException:
+            self._emit(group)
+            raise
+        self._emit(group)
+        self._ready.put(_END)
 
     def _next_page(self) -> _Page | None:
+        """Take a slot before fetching, so a page exists only while a slot is held for it."""
+        self._slots.take()
         item = next(self._pages, None)
         if item is None:
             return None
@@ -225,6 +223,10 @@ class _Pipeline:
         result = to_rows(objects, self._options.plan)
         nbytes = sum(_size(v) for row in result.rows for v in row.values())
         return _Page(tenant, objects, result, nbytes)
+
+    def _emit(self, group: list[_Page]) -> None:
+        if group:
+            self._ready.put(self._packed(group))
 
     def _packed(self, group: list[_Page]) -> _Write:
         target = self._options.plan.target
