@@ -45,6 +45,12 @@ class MigrationConfig(dg.Config):
         False,
         description="Insert instead of upsert where the target provably holds none of the keys (faster).",
     )
+    checkpoint_interval_seconds: float = Field(
+        records.DEFAULT_CHECKPOINT_INTERVAL,
+        ge=0,
+        description="Record the checkpoint at most this often (0: after every write); a killed run "
+        "replays the writes since the last one.",
+    )
 
 
 @dg.asset(
@@ -153,24 +159,30 @@ def migrated_batches(
         return
     checkpoint = _starting_checkpoint(context, previous, config.restart)
     dead_letters = DeadLetters(records.dead_letter_path(context.instance, key), resume=checkpoint.resumable)
+    recorder = records.CheckpointRecorder(
+        context.asset_key, key, checkpoint, config.checkpoint_interval_seconds
+    )
     with weaviate.open(plan.reads_blobs) as source, zilliz.open() as sink:
-        for outcome in migrate(
-            source,
-            sink,
-            schema,
-            plan,
-            checkpoint,
-            batch_size,
-            config.limit,
-            write_batch_size=config.write_batch_size,
-            max_write_mb_per_s=config.max_write_mb_per_s,
-            insert_when_safe=config.insert_when_safe,
-        ):
-            dead_letters.extend(outcome.rejects)
-            checkpoint = outcome.checkpoint
-            context.log.info(catalog.progress_line(outcome, schema.object_count))
-            yield records.checkpoint_observation(context.asset_key, key, checkpoint)
-    checkpoint = checkpoint.completed()
+        try:
+            for outcome in migrate(
+                source,
+                sink,
+                schema,
+                plan,
+                checkpoint,
+                batch_size,
+                config.limit,
+                write_batch_size=config.write_batch_size,
+                max_write_mb_per_s=config.max_write_mb_per_s,
+                insert_when_safe=config.insert_when_safe,
+            ):
+                dead_letters.extend(outcome.rejects)
+                context.log.info(catalog.progress_line(outcome, schema.object_count))
+                yield from recorder.advance(outcome.checkpoint)
+        except Exception:
+            yield from recorder.unrecorded()
+            raise
+    checkpoint = recorder.latest.completed()
     yield records.checkpoint_observation(context.asset_key, key, checkpoint)
     yield dg.MaterializeResult(
         metadata={

@@ -7,6 +7,8 @@ be rematerialized on its own, from any process, without re-reading the source.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -22,6 +24,8 @@ SCHEMA_KEY = "w2z/schema"
 PLAN_KEY = "w2z/plan"
 CHECKPOINT_KEY = "w2z/checkpoint"
 EMPTY_SOURCE_KEY = "w2z/empty_source"
+DEFAULT_CHECKPOINT_INTERVAL = 2.0
+"""Seconds between recorded checkpoints of a running migration (see `CheckpointRecorder`)."""
 
 
 class MissingRecordError(RuntimeError):
@@ -80,6 +84,47 @@ def checkpoint_observation(asset: dg.AssetKey, partition: str, checkpoint: Check
             "status": checkpoint.status.value,
         },
     )
+
+
+class CheckpointRecorder:
+    """Records a partition's checkpoint as observations, at most once per `interval` seconds.
+
+    Each observation costs Dagster's SQLite storage several transactions; one per write took a fifth of
+    the migrating process's CPU and cut throughput by about a tenth (benchmarks/README.md). The stream
+    still hands over a checkpoint per write; the first is recorded at once, later ones once `interval`
+    has passed, and one still unrecorded when the stream fails is recorded before the error propagates.
+    Only a killed process loses the writes since the last record, and the next run replays them as
+    upserts.
+    """
+
+    def __init__(
+        self,
+        asset: dg.AssetKey,
+        partition: str,
+        start: Checkpoint,
+        interval: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.latest = start
+        self._asset = asset
+        self._partition = partition
+        self._interval = interval
+        self._clock = clock
+        self._due = float("-inf")
+        self._unrecorded = False
+
+    def advance(self, checkpoint: Checkpoint) -> Iterator[dg.AssetObservation]:
+        self.latest = checkpoint
+        self._unrecorded = True
+        now = self._clock()
+        if now >= self._due:
+            self._due = now + self._interval
+            yield from self.unrecorded()
+
+    def unrecorded(self) -> Iterator[dg.AssetObservation]:
+        if self._unrecorded:
+            self._unrecorded = False
+            yield checkpoint_observation(self._asset, self._partition, self.latest)
 
 
 def dead_letter_path(instance: dg.DagsterInstance, partition: str) -> Path:

@@ -55,6 +55,7 @@ def _on_page(nth: int) -> None:
 
 
 def _on_checkpoint(nth: int) -> Callable[[dg.EventLogEntry], None]:
+    """Dies at the n-th recorded checkpoint; the run then records one after every write."""
     seen = {"n": 0}
 
     def listener(entry: dg.EventLogEntry) -> None:
@@ -83,13 +84,13 @@ def main() -> int:
         _on_call(stream_module, "to_rows", args.at, before=True)
     elif args.kill == "in-read":
         _on_page(args.at)
-    elif args.kill == "after-checkpoint":
+    config: dict[str, Any] = {"batch_size": args.batch_size}
+    if args.kill == "after-checkpoint":
         listener = _on_checkpoint(args.at)
+        config["checkpoint_interval_seconds"] = 0
     instance = dg.DagsterInstance.get()
     runs.register_partitions(instance, [args.collection])
-    result = runs.materialize_collection(
-        instance, args.collection, {"batch_size": args.batch_size}, on_event=listener
-    )
+    result = runs.materialize_collection(instance, args.collection, config, on_event=listener)
     return 0 if result.success else 1
 
 

@@ -39,13 +39,13 @@ def _resources(server: WeaviateTestServer, proxy: FaultyMilvusProxy) -> dict[str
     }
 
 
-def _materialize(instance: dg.DagsterInstance, resources: dict) -> dg.ExecuteInProcessResult:
+def _materialize(instance: dg.DagsterInstance, resources: dict, **config: float) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         ASSETS,
         partition_key="Articles",
         instance=instance,
         resources=resources,
-        run_config={"ops": {"migrated_batches": {"config": {"batch_size": BATCH}}}},
+        run_config={"ops": {"migrated_batches": {"config": {"batch_size": BATCH, **config}}}},
         raise_on_error=False,
     )
 
@@ -82,9 +82,11 @@ def test_a_permanent_fault_stops_at_the_last_good_batch_and_a_rerun_completes(
     resources = _resources(weaviate_server, proxy)
     proxy.fail_after("Upsert", 4, grpc.StatusCode.PERMISSION_DENIED)
 
-    failed = _materialize(instance, resources)
+    failed = _materialize(instance, resources, checkpoint_interval_seconds=3600)
 
     assert not failed.success
+    recorded = [o.metadata["batches"].value for o in failed.asset_observations_for_node("migrated_batches")]
+    assert recorded == [1, 4], "the first write is recorded at once, the last good one when the run fails"
     checkpoint = latest_checkpoint(instance, dg.AssetKey("migrated_batches"), "Articles")
     assert (checkpoint.batches, checkpoint.objects, checkpoint.status.value) == (4, 4 * BATCH, "running")
     assert _count(milvus_server.uri) == 4 * BATCH

@@ -90,7 +90,13 @@ def test_a_migration_records_its_run_and_checkpoints_in_postgres(
             partition_key=COLLECTION,
             instance=instance,
             resources=resources,
-            run_config={"ops": {"migrated_batches": {"config": {"batch_size": BATCH_SIZE}}}},
+            run_config={
+                "ops": {
+                    "migrated_batches": {
+                        "config": {"batch_size": BATCH_SIZE, "checkpoint_interval_seconds": 0}
+                    }
+                }
+            },
         )
     assert result.success
 
