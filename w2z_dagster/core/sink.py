@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 import grpc
 import numpy as np
+from google.protobuf.internal.encoder import _VarintBytes
 from pymilvus import DataType, MilvusClient, MilvusException
 from pymilvus.client.prepare import Prepare
 from pymilvus.client.types import LoadState
@@ -405,15 +406,6 @@ _FLOAT_ARRAY_DATA = b"\x0a"
 """Tag of `FloatArray.data` (field 1, length-delimited): packed float32 values follow their byte count."""
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value > 0x7F:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
 def _column(field: dict[str, Any], values: list[Any]) -> schema_pb2.FieldData:
     data = schema_pb2.FieldData(type=field["type"], field_name=field["name"])
     if field.get("nullable"):
@@ -431,7 +423,7 @@ def _column(field: dict[str, Any], values: list[Any]) -> schema_pb2.FieldData:
         if matrix.shape != (len(values), dim):
             raise ValueError(f"vectors of {field['name']} do not all have dimension {dim}")
         raw = matrix.tobytes()
-        data.vectors.float_vector.MergeFromString(_FLOAT_ARRAY_DATA + _varint(len(raw)) + raw)
+        data.vectors.float_vector.MergeFromString(_FLOAT_ARRAY_DATA + _VarintBytes(len(raw)) + raw)
     return data
 
 

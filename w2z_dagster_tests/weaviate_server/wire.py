@@ -14,6 +14,7 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
+from google.protobuf.internal.encoder import _VarintBytes
 from weaviate.proto.v1 import base_pb2
 
 from .class_info import ClassInfo
@@ -30,18 +31,13 @@ _ONE_BYTE = [bytes((n,)) for n in range(0x80)]
 
 
 def varint(n: int) -> bytes:
-    """Unsigned LEB128; negative int64 values take ten bytes, as protobuf writes them."""
+    """protobuf's varint, with the one- and two-byte lengths that make up most of a reply done inline;
+    a negative int64 as its two's complement, ten bytes, as protobuf writes it."""
     if 0 <= n < 0x80:
         return _ONE_BYTE[n]
     if 0 < n < 0x4000:
         return bytes((n & 0x7F | 0x80, n >> 7))
-    n &= 0xFFFFFFFFFFFFFFFF
-    out = bytearray()
-    while n > 0x7F:
-        out.append(n & 0x7F | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
+    return _VarintBytes(n & 0xFFFFFFFFFFFFFFFF)
 
 
 def tag(field: int, wire_type: int) -> bytes:
