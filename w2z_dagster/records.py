@@ -8,7 +8,7 @@ be rematerialized on its own, from any process, without re-reading the source.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
@@ -89,8 +89,8 @@ def checkpoint_observation(asset: dg.AssetKey, partition: str, checkpoint: Check
 class CheckpointRecorder:
     """Records a partition's checkpoint as observations, at most once per `interval` seconds.
 
-    Each observation costs Dagster's SQLite storage several transactions; one per write took a fifth of
-    the migrating process's CPU and cut throughput by about a tenth (benchmarks/README.md). The stream
+    Each observation costs Dagster's SQLite storage several transactions; one per write took over a quarter
+    of the migrating process's CPU and cut throughput by about a tenth (benchmarks/README.md). The stream
     still hands over a checkpoint per write; the first is recorded at once, later ones once `interval`
     has passed, and one still unrecorded when the stream fails is recorded before the error propagates.
     Only a killed process loses the writes since the last record, and the next run replays them as
@@ -113,18 +113,22 @@ class CheckpointRecorder:
         self._due = float("-inf")
         self._unrecorded = False
 
-    def advance(self, checkpoint: Checkpoint) -> Iterator[dg.AssetObservation]:
+    def advance(self, checkpoint: Checkpoint) -> list[dg.AssetObservation]:
+        """The observations to yield now: none, or this checkpoint."""
         self.latest = checkpoint
         self._unrecorded = True
         now = self._clock()
-        if now >= self._due:
-            self._due = now + self._interval
-            yield from self.unrecorded()
+        if now < self._due:
+            return []
+        self._due = now + self._interval
+        return self.unrecorded()
 
-    def unrecorded(self) -> Iterator[dg.AssetObservation]:
-        if self._unrecorded:
-            self._unrecorded = False
-            yield checkpoint_observation(self._asset, self._partition, self.latest)
+    def unrecorded(self) -> list[dg.AssetObservation]:
+        """The latest checkpoint, if it has not been recorded yet."""
+        if not self._unrecorded:
+            return []
+        self._unrecorded = False
+        return [checkpoint_observation(self._asset, self._partition, self.latest)]
 
 
 def dead_letter_path(instance: dg.DagsterInstance, partition: str) -> Path:

@@ -80,7 +80,7 @@ def map_key(name: str) -> bytes:
 
 
 def properties_result(
-    info: ClassInfo, values: dict[str, Any], fields: list[tuple[bytes, ValueBytes]]
+    info: ClassInfo, values: dict[str, Any], fields: list[tuple[tuple[str, bytes], ValueBytes]]
 ) -> bytes:
     """`PropertiesResult` without references: selected properties (null when absent), the class name."""
     entries = b"".join(
