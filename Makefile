@@ -30,12 +30,13 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# `exec` makes the demo make's own child, so a SIGTERM to make (which make forwards) reaches it.
 demo: install
-	$(BIN)/python -m w2z_dagster.demo --http-port $(DEMO_HTTP_PORT) --grpc-port $(DEMO_GRPC_PORT) \
+	exec $(BIN)/python -m w2z_dagster_tests.demo --http-port $(DEMO_HTTP_PORT) --grpc-port $(DEMO_GRPC_PORT) \
 		--milvus-port $(DEMO_MILVUS_PORT) --ui-port $(DEMO_UI_PORT)
 
 demo-migrate: install
-	$(BIN)/python -m w2z_dagster.demo --no-ui --http-port $(DEMO_HTTP_PORT) --grpc-port $(DEMO_GRPC_PORT) \
+	exec $(BIN)/python -m w2z_dagster_tests.demo --no-ui --http-port $(DEMO_HTTP_PORT) --grpc-port $(DEMO_GRPC_PORT) \
 		--milvus-port $(DEMO_MILVUS_PORT)
 
 bench: install

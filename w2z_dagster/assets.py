@@ -138,7 +138,10 @@ def migrated_batches(
     weaviate: WeaviateResource,
     zilliz: ZillizResource,
 ) -> Iterator[dg.AssetObservation | dg.MaterializeResult]:
-    """Every object, streamed in cursor batches and upserted by UUID, with a checkpoint after each batch.
+    """Every object, streamed in cursor batches and upserted by UUID, with checkpoints as it goes.
+
+    The stream hands over a checkpoint after each write the target accepted; the first is recorded at
+    once, then at most one every `checkpoint_interval_seconds`, and the last one whenever the stream fails.
 
     The first materialization copies everything; a failed or killed one resumes after its checkpoint;
     once a copy is complete, later materializations (the nightly sync) only send what changed.

@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+from w2z_dagster.home import prepare_home
+
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 60
 
@@ -106,10 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ui-port", type=int, default=3000)
     parser.add_argument("--no-ui", action="store_true", help="stop after the migration step")
     args = parser.parse_args(argv)
-    home = Path(os.environ.get("DAGSTER_HOME") or ROOT / ".dagster_home").resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    if not (home / "dagster.yaml").exists():
-        shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
+    home = prepare_home(Path(os.environ.get("DAGSTER_HOME") or ROOT / ".dagster_home").resolve())
     env = _environment(args, home)
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)

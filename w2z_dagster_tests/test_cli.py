@@ -299,3 +299,18 @@ def test_bad_input_is_one_line_on_stderr_and_exit_code_2(
     assert (
         "Tenanted" in listing.stdout and "2 (2 active)" in listing.stdout and "default(8)" in listing.stdout
     )
+
+
+def test_migrate_into_a_new_dagster_home_gives_it_the_project_settings_without_a_telemetry_banner(
+    tmp_path: Path, weaviate_server: WeaviateTestServer, weaviate_client: weaviate.WeaviateClient
+) -> None:
+    _seed(weaviate_client)
+    cli = Cli(tmp_path, weaviate_server)
+    shutil.rmtree(cli.home)
+
+    migrated = cli("migrate", "-c", "Articles")
+
+    assert migrated.returncode == 0, migrated.stderr
+    assert "Telemetry" not in migrated.stdout + migrated.stderr
+    assert (cli.home / "dagster.yaml").read_text() == (ROOT / "dagster.yaml").read_text()
+    assert cli.counts() == {"Articles": ARTICLES}

@@ -23,6 +23,7 @@ from w2z_dagster.core.profiles import TargetProfile, profile_for_uri
 from w2z_dagster.core.retry import RetryPolicy
 from w2z_dagster.core.schema import CollectionSchema
 from w2z_dagster.core.settings import Settings
+from w2z_dagster.home import prepare_home
 from w2z_dagster.logs import LOGGER, MaskedStream, SecretMask, setup_logging
 
 # authlib (under weaviate-client) forces its deprecation warnings on at import; no w2z user can act on
@@ -154,7 +155,7 @@ def _instance() -> Iterator[dg.DagsterInstance]:
 
     home = os.environ.get("DAGSTER_HOME")
     if home:
-        Path(home).mkdir(parents=True, exist_ok=True)
+        prepare_home(Path(home))
         with dg.DagsterInstance.get() as instance:
             yield instance
         return

@@ -1,4 +1,4 @@
-"""Where a partition's migration stands, recorded after every batch the target accepted.
+"""Where a partition's migration stands: the last write the target accepted.
 
 The checkpoint is the only thing that moves the cursor: it is written after the write, never before, so
 a crash can at worst replay the writes after it (harmless, they are upserts) and never skip one.
