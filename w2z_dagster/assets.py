@@ -161,7 +161,9 @@ def migrated_batches(
         yield from _sync(context, weaviate, zilliz, schema, plan, batch_size, previous, started)
         return
     checkpoint = _starting_checkpoint(context, previous, config.restart)
-    dead_letters = DeadLetters(records.dead_letter_path(context.instance, key), resume=checkpoint.resumable)
+    dead_letters = DeadLetters(
+        records.dead_letter_folder(context.instance, key, zilliz.dead_letter_dir), resume=checkpoint.resumable
+    )
     recorder = records.CheckpointRecorder(
         context.asset_key, key, checkpoint, config.checkpoint_interval_seconds
     )
@@ -208,7 +210,9 @@ def _sync(
     started: float,
 ) -> Iterator[dg.AssetObservation | dg.MaterializeResult]:
     key = context.partition_key
-    dead_letters = DeadLetters(records.dead_letter_path(context.instance, key), resume=False)
+    dead_letters = DeadLetters(
+        records.dead_letter_folder(context.instance, key, zilliz.dead_letter_dir), resume=False
+    )
     totals = SyncCounts()
     with weaviate.open(plan.reads_blobs) as source, zilliz.open() as sink:
         for tenant, counts in sync(source, sink, schema, plan, batch_size):
@@ -275,7 +279,7 @@ def verification_report(
     key = context.partition_key
     schema = records.recorded(context.instance, source_schema.key, key, records.SCHEMA_KEY, CollectionSchema)
     plan = records.recorded_plan(context.instance, zilliz_collection.key, key)
-    dead_letter_file = records.dead_letter_path(context.instance, key)
+    dead_letters = records.dead_letter_folder(context.instance, key, zilliz.dead_letter_dir)
     options = VerifyOptions(
         sample_size=config.sample_size,
         search_queries=config.search_queries,
@@ -286,7 +290,7 @@ def verification_report(
         if plan is None:
             report = verify_empty_source(source, schema)
         else:
-            report = verify(source, sink, schema, plan, options, dead_letter_file)
+            report = verify(source, sink, schema, plan, options, dead_letters)
     for check in report.checks:
         context.log.info(f"{check.name}: {'PASS' if check.passed else 'FAIL'} - {check.summary}")
     return dg.MaterializeResult(

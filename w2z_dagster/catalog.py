@@ -84,7 +84,7 @@ def migration_metadata(
         "rejected": dg.MetadataValue.int(checkpoint.rejected),
         "seconds": dg.MetadataValue.float(round(seconds, 3)),
         "objects_per_second": dg.MetadataValue.float(round(written / seconds, 1) if seconds > 0 else 0.0),
-        "dead_letter_file": dg.MetadataValue.path(str(dead_letters.path)) if dead_letters.count else "",
+        "dead_letter_folder": dg.MetadataValue.path(str(dead_letters.folder)) if dead_letters.count else "",
         "first_rejects": _table(rejects, ["uuid", "tenant", "reason"]),
         "inactive_tenants_skipped": ", ".join(skipped_tenants),
     }

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import TypeVar
 
 import dagster as dg
 from pydantic import BaseModel
+from upath import UPath
 
 from w2z_dagster.core.checkpoint import Checkpoint
 from w2z_dagster.core.mapping import MigrationPlan
@@ -131,10 +131,12 @@ class CheckpointRecorder:
         return [checkpoint_observation(self._asset, self._partition, self.latest)]
 
 
-def dead_letter_path(instance: dg.DagsterInstance, partition: str) -> Path:
-    """Rejected objects are kept beside the instance's storage, one JSON-lines file per collection.
+def dead_letter_folder(instance: dg.DagsterInstance, partition: str, location: str | None) -> UPath:
+    """Where a collection's rejected objects are kept: one folder per collection, not per run, so the
+    rejects of a run that failed and was resumed still reach verification.
 
-    One file per collection rather than per run, so the rejects of a run that failed and was resumed
-    still reach verification.
+    `location` (`W2Z_DEAD_LETTER_DIR`) is for deployments where each run has its own machine: a shared
+    volume or an object-store URL that every run reads. Without it, beside the instance's local storage.
     """
-    return Path(instance.storage_directory()) / "w2z" / "dead_letters" / f"{partition}.jsonl"
+    root = UPath(location) if location else UPath(instance.storage_directory()) / "w2z" / "dead_letters"
+    return root / partition

@@ -51,6 +51,7 @@ class ZillizResource(dg.ConfigurableResource):
     missing_vector: str = "reject"
     max_vector_fields: int | None = None
     vector_dimensions: str = ""
+    dead_letter_dir: str | None = None
 
     def target_profile(self) -> TargetProfile:
         return TargetProfile(self.profile) if self.profile else profile_for_uri(self.uri)
@@ -73,6 +74,11 @@ def _secret(name: str, present: bool) -> dg.EnvVar | None:
     return dg.EnvVar(name) if present or os.environ.get(name) else None
 
 
+def _from_environment(name: str, value: str) -> str | dg.EnvVar:
+    """A value set in the environment goes in as EnvVar, so the UI shows its name (a URI may hold a password)."""
+    return dg.EnvVar(name) if os.environ.get(name) else value
+
+
 def resources_from_settings(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     return {
         "weaviate": WeaviateResource(
@@ -83,7 +89,7 @@ def resources_from_settings(settings: Settings) -> dict[str, dg.ConfigurableReso
             retry_delay=settings.migration_retry_delay,
         ),
         "zilliz": ZillizResource(
-            uri=settings.zilliz_cloud_uri,
+            uri=_from_environment("ZILLIZ_CLOUD_URI", settings.zilliz_cloud_uri),
             api_key=_secret("ZILLIZ_CLOUD_API_KEY", settings.zilliz_cloud_api_key is not None),
             database=settings.zilliz_cloud_database,
             profile=settings.zilliz_target_profile,
@@ -91,6 +97,7 @@ def resources_from_settings(settings: Settings) -> dict[str, dg.ConfigurableReso
             missing_vector=settings.missing_vector,
             max_vector_fields=settings.max_vector_fields,
             vector_dimensions=settings.vector_dimensions,
+            dead_letter_dir=settings.dead_letter_dir,
             max_retries=settings.migration_max_retries,
             retry_delay=settings.migration_retry_delay,
         ),

@@ -12,10 +12,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from upath import UPath
 
+from w2z_dagster.core.dead_letters import read_dead_letters
 from w2z_dagster.core.export import (
     MANIFEST_FILE,
-    REJECTS_FILE,
+    REJECTS_DIR,
     SCHEMA_FILE,
     ExportError,
     ExportProgress,
@@ -207,7 +209,7 @@ def test_rejected_objects_are_kept_with_their_reason(tmp_path: Path) -> None:
     directory = tmp_path / "out" / "Articles"
     assert (result.rows, result.rejected) == (4, 1)
     assert progress[-1] == ExportProgress(batches=1, read=5, written=4, rejected=1)
-    reject = json.loads((directory / REJECTS_FILE).read_text())
+    [reject] = [r.model_dump() for r in read_dead_letters(UPath(directory / REJECTS_DIR))]
     assert reject["uuid"] == objects[2].uuid and "dimension 2" in reject["reason"]
     assert json.loads((directory / MANIFEST_FILE).read_text())["rejected"] == 1
 

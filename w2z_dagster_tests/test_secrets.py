@@ -1,20 +1,27 @@
-"""Issue 5: API keys never reach logs, the event log, run config, metadata or error messages."""
+"""API keys, and passwords inside a target URI, never reach logs, the event log, run config, metadata or error messages."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
-from w2z_dagster.resources import WeaviateResource, ZillizResource
+from w2z_dagster.core.settings import Settings
+from w2z_dagster.home import prepare_home
+from w2z_dagster.resources import WeaviateResource, ZillizResource, resources_from_settings
 from w2z_dagster_tests.milvus_proxy import faulty_proxy
 from w2z_dagster_tests.milvus_server import MilvusServer
+from w2z_dagster_tests.ports import free_port
 from w2z_dagster_tests.seeding import ASSETS, seed_articles
 from w2z_dagster_tests.weaviate_server import start_server
 
 WEAVIATE_KEY = "wv-5ecret-4f1d9c"
 ZILLIZ_KEY = "zc-5ecret-88ab2e"
+URI_PASSWORD = "uri-5ecret-c0ffee"
 
 
 def _files_containing(root: Path, secret: str) -> list[str]:
@@ -77,3 +84,62 @@ def test_keys_appear_nowhere(
         assert secret not in run_config
         assert secret not in captured.out + captured.err + caplog.text
         assert _files_containing(home, secret) == []
+
+
+def test_a_password_in_an_unreachable_target_uri_appears_nowhere(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    unreachable = f"http://alice:{URI_PASSWORD}@127.0.0.1:{free_port()}"
+    monkeypatch.setenv("ZILLIZ_CLOUD_URI", unreachable)
+    server = start_server(host="127.0.0.1")
+    home = tmp_path / "home"
+    try:
+        with server.connect() as client:
+            seed_articles(client, n=5)
+        with dg.instance_for_test(temp_dir=str(prepare_home(home))) as instance:
+            instance.add_dynamic_partitions("weaviate_collections", ["Articles"])
+            result = dg.materialize(
+                ASSETS,
+                partition_key="Articles",
+                instance=instance,
+                raise_on_error=False,
+                resources={
+                    "weaviate": WeaviateResource(
+                        endpoint=server.http_url, grpc_endpoint=f"http://127.0.0.1:{server.grpc_port}"
+                    ),
+                    "zilliz": resources_from_settings(Settings())["zilliz"],
+                },
+            )
+            events = [str(entry) for entry in instance.all_logs(result.run_id)]
+            run_config = str(instance.get_run_by_id(result.run_id).run_config)
+        cli = subprocess.run(
+            [sys.executable, "-m", "w2z_dagster", "migrate", "-c", "Articles"],
+            cwd=tmp_path,
+            env={
+                **os.environ,
+                "DAGSTER_HOME": str(home),
+                "WEAVIATE_ENDPOINT": server.http_url,
+                "WEAVIATE_GRPC_ENDPOINT": f"http://127.0.0.1:{server.grpc_port}",
+                "MIGRATION_MAX_RETRIES": "0",
+            },
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        server.stop()
+
+    assert not result.success
+    assert any("cannot reach the target at http://alice:***@127.0.0.1" in e for e in events)
+    assert cli.returncode == 2
+    assert "cannot reach the target at http://alice:***@127.0.0.1" in cli.stderr
+    captured = capfd.readouterr()
+    for text in (*events, run_config, captured.out + captured.err + caplog.text, cli.stdout + cli.stderr):
+        assert URI_PASSWORD not in text
+    assert _files_containing(home, URI_PASSWORD) == []
+    assert _files_containing(tmp_path / "logs", URI_PASSWORD) == []
+    assert (tmp_path / "logs" / "migration.log").exists()

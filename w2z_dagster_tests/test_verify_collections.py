@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -10,6 +11,7 @@ import weaviate
 from pymilvus import MilvusClient
 from weaviate.classes.data import DataObject
 
+from w2z_dagster.resources import ZillizResource
 from w2z_dagster_tests.seeding import (
     ALL_CHECKS,
     failed,
@@ -97,3 +99,40 @@ def test_a_dead_lettered_object_fails_rejects_and_content_and_is_listed_with_its
     assert "70000 UTF-8 bytes" in listed[0]["detail"]
     assert numbers(result, "content")["dead_lettered"] == 1
     assert [m["uuid"] for m in mismatches(result, "identity")] == [uuid_of(99)]
+
+
+def _pod_instance(tmp_path: Path, pod: str) -> dg.DagsterInstance:
+    """An instance as a Kubernetes run pod sees it: shared run and event storage, its own local disk."""
+    home = tmp_path / pod
+    home.mkdir()
+    (home / "dagster.yaml").write_text(
+        f"storage:\n  sqlite:\n    base_dir: {tmp_path / 'shared_storage'}\n"
+        "local_artifact_storage:\n  module: dagster.core.storage.root\n  class: LocalArtifactStorage\n"
+        f"  config:\n    base_dir: {home / 'local'}\ntelemetry:\n  enabled: false\n"
+    )
+    return dg.DagsterInstance.from_config(str(home))
+
+
+def test_dead_letters_in_the_configured_location_reach_verification_run_on_another_machine(
+    weaviate_client: weaviate.WeaviateClient, resources: dict[str, Any], milvus_uri: str, tmp_path: Path
+) -> None:
+    seed_articles(weaviate_client, "Articles", n=5)
+    weaviate_client.collections.use("Articles").data.insert_many(
+        [DataObject(properties={"title": "x" * 70_000}, uuid=uuid_of(99), vector=[-1.0] * 8)]
+    )
+    location = str(tmp_path / "dl")
+    shared = {
+        **resources,
+        "zilliz": ZillizResource(uri=milvus_uri, retry_delay=0.01, dead_letter_dir=location),
+    }
+    with _pod_instance(tmp_path, "pod-1") as first:
+        migrated = migrate(first, shared, "Articles")
+
+    with _pod_instance(tmp_path, "pod-2") as second:
+        seen = reverify(second, shared, "Articles")
+        unseen = reverify(second, resources, "Articles")
+
+    assert numbers(migrated, "rejects")["dead_lettered"] == 1
+    assert [m["uuid"] for m in mismatches(seen, "rejects")] == [uuid_of(99)]
+    assert numbers(unseen, "rejects")["dead_lettered"] == 0
+    assert [p.name for p in (tmp_path / "dl").iterdir()] == ["Articles"]

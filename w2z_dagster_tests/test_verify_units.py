@@ -8,7 +8,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from upath import UPath
 
+from w2z_dagster.core.dead_letters import DeadLetters
 from w2z_dagster.core.mapping import MappingOptions, MigrationPlan, build_plan
 from w2z_dagster.core.profiles import TargetProfile
 from w2z_dagster.core.schema import (
@@ -429,12 +431,9 @@ def test_inactive_tenants_are_reported_as_not_verified_not_as_equal() -> None:
 def test_content_flags_a_changed_row_and_every_dead_letter(tmp_path: Any) -> None:
     schema, plan, source, sink = _pair(10)
     sink.rows[_uuid(4)]["title"] = "tampered"
-    dead = tmp_path / "dead.jsonl"
-    dead.write_text(
-        "".join(
-            Reject(uuid=_uuid(90 + i), tenant=None, reason="too long", object={}).model_dump_json() + "\n"
-            for i in range(2)
-        )
+    dead = UPath(tmp_path / "dead")
+    DeadLetters(dead, resume=False).extend(
+        Reject(uuid=_uuid(90 + i), tenant=None, reason="too long", object={}) for i in range(2)
     )
     sample = [SampleKey(None, _uuid(i)) for i in range(10)]
 

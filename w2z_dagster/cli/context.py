@@ -51,11 +51,7 @@ class _Context:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.settings = _settings()
-        self.mask = SecretMask(
-            s.get_secret_value()
-            for s in (self.settings.weaviate_api_key, self.settings.zilliz_cloud_api_key)
-            if s is not None
-        )
+        self.mask = SecretMask(self.settings.secrets())
         self.out = _console(sys.stdout, self.mask)
         self.err = _console(sys.stderr, self.mask)
         try:

@@ -48,7 +48,7 @@ def _download(ctx: _Context) -> int:
                 log.error(f"✗ {name} failed: {exc}")
                 rows.append((name, "", "", f"{time.perf_counter() - started:.1f}", "", f"failed: {exc}"))
                 continue
-            state = "ok" if not result.rejected else f"{result.rejected} rejected: see rejects.jsonl"
+            state = "ok" if not result.rejected else f"{result.rejected} rejected: see rejects/"
             ok = ok and not result.rejected
             log.info(
                 f"✓ {name}: {result.rows} documents in {len(result.files)} file(s) under {result.directory}"

@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel
+from upath import UPath
 
 from w2z_dagster.core.dead_letters import DeadLetters
 from w2z_dagster.core.mapping import PHYSICAL_ATTRIBUTES, MigrationPlan, MilvusField
@@ -37,7 +38,7 @@ ROW_GROUP_BYTES = 32 * MB
 DEFAULT_FILE_BYTES = 512 * MB
 SCHEMA_FILE = "schema.json"
 MANIFEST_FILE = "manifest.json"
-REJECTS_FILE = "rejects.jsonl"
+REJECTS_DIR = "rejects"
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
     "BOOL": pa.bool_(),
@@ -210,7 +211,7 @@ def export_collection(
     final, partial = _prepare(output_dir, schema.name)
     try:
         writer = _RollingWriter(partial, arrow_schema(plan), file_bytes)
-        rejects = DeadLetters(partial / REJECTS_FILE, resume=False)
+        rejects = DeadLetters(UPath(partial / REJECTS_DIR), resume=False)
         progress = ExportProgress(0, 0, 0, 0)
         for page in _pages(source, schema, batch_size, limit):
             result = to_rows(page, plan)

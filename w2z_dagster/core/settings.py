@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from w2z_dagster.core.mapping import MappingOptions
+from w2z_dagster.core.uri import uri_secrets
 
 MAX_BATCH_SIZE = 10_000
 DEFAULT_GRPC_PORT = 50051
@@ -42,6 +43,7 @@ class Settings(BaseSettings):
     missing_vector: Literal["reject", "null"] = Field("reject", validation_alias="W2Z_MISSING_VECTOR")
     max_vector_fields: int | None = Field(None, validation_alias="W2Z_MAX_VECTOR_FIELDS")
     vector_dimensions: str = Field("", validation_alias="W2Z_VECTOR_DIMENSIONS")
+    dead_letter_dir: str | None = Field(None, validation_alias="W2Z_DEAD_LETTER_DIR")
 
     @field_validator("migration_batch_size")
     @classmethod
@@ -52,6 +54,11 @@ class Settings(BaseSettings):
         return MappingOptions.from_settings(
             self.store_blobs, self.missing_vector, self.max_vector_fields, self.vector_dimensions
         )
+
+    def secrets(self) -> list[str]:
+        """Every text no output may show: the API keys and the credentials a target URI may carry."""
+        keys = [k.get_secret_value() for k in (self.weaviate_api_key, self.zilliz_cloud_api_key) if k]
+        return [*keys, *uri_secrets(self.zilliz_cloud_uri)]
 
     def grpc_endpoint(self) -> str:
         return self.weaviate_grpc_endpoint or derive_grpc_endpoint(self.weaviate_endpoint)

@@ -24,6 +24,7 @@ from pymilvus.grpc_gen import milvus_pb2, schema_pb2
 
 from w2z_dagster.core.mapping import FieldRole, IndexPlan, MigrationPlan, MilvusField, plan_matches
 from w2z_dagster.core.retry import RetryPolicy, grpc_status
+from w2z_dagster.core.uri import REDACTED, redacted, uri_secrets
 
 STRONG = "Strong"
 ID_PAGE = 5000
@@ -50,6 +51,7 @@ def _is_local(uri: str) -> bool:
 
 def connect(uri: str, token: str | None, database: str) -> MilvusClient:
     """Check the database before anything is written: pymilvus would otherwise fail later, mid-run."""
+    shown = redacted(uri)
     try:
         client = MilvusClient(uri=uri, token=token or "")
         if database and database != "default":
@@ -64,15 +66,18 @@ def connect(uri: str, token: str | None, database: str) -> MilvusClient:
     except MilvusException as exc:
         if grpc_status(exc) in AUTH_STATUSES or exc.code in AUTH_CODES:
             raise SinkError(
-                f"the target at {uri} refused the credentials: check ZILLIZ_CLOUD_API_KEY"
+                f"the target at {shown} refused the credentials: check ZILLIZ_CLOUD_API_KEY"
             ) from exc
         if exc.code == CONNECT_FAILED:
-            raise SinkError(f"cannot reach the target at {uri}: check ZILLIZ_CLOUD_URI") from exc
-        raise SinkError(f"cannot use the target at {uri}: {exc.message}") from exc
+            raise SinkError(f"cannot reach the target at {shown}: check ZILLIZ_CLOUD_URI") from exc
+        raise SinkError(f"cannot use the target at {shown}: {exc.message}") from exc
     except Exception as exc:
+        detail = str(exc)
+        for secret in uri_secrets(uri):
+            detail = detail.replace(secret, REDACTED)
         raise SinkError(
-            f"cannot reach the target at {uri}: check ZILLIZ_CLOUD_URI ({type(exc).__name__}: {exc})"
-        ) from exc
+            f"cannot reach the target at {shown}: check ZILLIZ_CLOUD_URI ({type(exc).__name__}: {detail})"
+        ) from None
 
 
 def _add_field(schema: Any, field: MilvusField) -> None:

@@ -8,7 +8,7 @@ turns a mismatch into a warning.
 
 from __future__ import annotations
 
-from pathlib import Path
+from upath import UPath
 
 from w2z_dagster.core.mapping import MigrationPlan
 from w2z_dagster.core.schema import CollectionSchema
@@ -56,12 +56,12 @@ def verify(
     schema: CollectionSchema,
     plan: MigrationPlan,
     options: VerifyOptions = DEFAULT_OPTIONS,
-    dead_letter_file: Path | None = None,
+    dead_letters: UPath | None = None,
 ) -> VerificationReport:
-    """Run every check in CHECKS; `dead_letter_file` holds the objects the last migration rejected."""
+    """Run every check in CHECKS; `dead_letters` is the folder of the objects the last migration rejected."""
     target = sink.describe(plan.target) if sink.exists(plan.target) else None
     identity, sample = scan_identity(source, sink, schema, plan, options)
-    content, queries = check_content(source, sink, schema, plan, sample, dead_letter_file, options)
+    content, queries = check_content(source, sink, schema, plan, sample, dead_letters, options)
     checks = [
         check_counts(source, sink, schema, plan),
         identity,
@@ -70,6 +70,6 @@ def verify(
             schema, plan, target, sink.describe_indexes(plan.target) if target is not None else None
         ),
         check_search_parity(source, sink, schema, plan, queries, target, options),
-        check_rejects(dead_letters_in(dead_letter_file), options.listed),
+        check_rejects(dead_letters_in(dead_letters), options.listed),
     ]
     return VerificationReport(collection=schema.name, checks=checks)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
+from upath import UPath
 
 from w2z_dagster.core.mapping import FieldRole, MigrationPlan, MilvusField
 from w2z_dagster.core.schema import CollectionSchema, SourceObject, WeaviateType
@@ -103,7 +103,7 @@ def check_content(
     schema: CollectionSchema,
     plan: MigrationPlan,
     sample: Sequence[SampleKey],
-    dead_letter_file: Path | None,
+    dead_letters: UPath | None,
     options: VerifyOptions,
 ) -> tuple[CheckResult, list[Query]]:
     """Sampled objects field by field, plus every dead-lettered object (absent from the target by definition).
@@ -135,7 +135,7 @@ def check_content(
             if SampleKey(tenant, uuid) in query_keys:
                 queries.append(Query(tenant, uuid, obj.vectors))
     dead = 0
-    for reject in dead_letters_in(dead_letter_file):
+    for reject in dead_letters_in(dead_letters):
         dead += 1
         differences.add(
             {"tenant": reject.tenant or "", "uuid": reject.uuid, "detail": f"dead-lettered: {reject.reason}"}

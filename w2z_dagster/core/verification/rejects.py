@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from pathlib import Path
+
+from upath import UPath
 
 from w2z_dagster.core.dead_letters import read_dead_letters
 from w2z_dagster.core.transform import Reject
@@ -24,5 +25,5 @@ def check_rejects(rejects: Iterable[Reject], listed: int = 20) -> CheckResult:
     )
 
 
-def dead_letters_in(path: Path | None) -> Iterator[Reject]:
-    return read_dead_letters(path) if path is not None else iter(())
+def dead_letters_in(folder: UPath | None) -> Iterator[Reject]:
+    return read_dead_letters(folder) if folder is not None else iter(())
