@@ -194,7 +194,7 @@ def w2z(setup: Setup) -> Timed:
     )
     import dagster as dg
 
-    from w2z_dagster.runs import materialize_collection, register_partitions
+    from w2z_dagster.cli.runs import materialize_collection, register_partitions
 
     instance = dg.DagsterInstance.get()
     register_partitions(instance, [data.COLLECTION])

@@ -2,12 +2,12 @@
 
 import dagster as dg
 
-from w2z_dagster.assets import migrated_batches, source_schema, verification_report, zilliz_collection
 from w2z_dagster.core.settings import Settings
-from w2z_dagster.jobs import migrate_collection_job
-from w2z_dagster.resources import resources_from_settings
-from w2z_dagster.schedules import nightly_sync_schedule
-from w2z_dagster.sensors import discover_collections_sensor
+from w2z_dagster.defs.assets import migrated_batches, source_schema, verification_report, zilliz_collection
+from w2z_dagster.defs.jobs import migrate_collection_job
+from w2z_dagster.defs.resources import resources_from_settings
+from w2z_dagster.defs.schedules import nightly_sync_schedule
+from w2z_dagster.defs.sensors import discover_collections_sensor
 
 defs = dg.Definitions(
     assets=[source_schema, zilliz_collection, migrated_batches, verification_report],

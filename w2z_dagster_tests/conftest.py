@@ -20,7 +20,7 @@ from pymilvus import MilvusClient
 
 from w2z_dagster.core.settings import derive_grpc_endpoint
 from w2z_dagster.core.source import connect
-from w2z_dagster.resources import WeaviateResource, ZillizResource
+from w2z_dagster.defs.resources import WeaviateResource, ZillizResource
 
 pytest_plugins = [
     "w2z_dagster_tests.weaviate_server.fixtures",

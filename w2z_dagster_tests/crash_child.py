@@ -14,7 +14,7 @@ from typing import Any
 
 import dagster as dg
 
-from w2z_dagster import runs
+from w2z_dagster.cli import runs
 from w2z_dagster.core import sink as sink_module
 from w2z_dagster.core import source as source_module
 from w2z_dagster.core import stream as stream_module

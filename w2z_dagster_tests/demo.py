@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from w2z_dagster.home import prepare_home
+from w2z_dagster.cli.home import prepare_home
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 60

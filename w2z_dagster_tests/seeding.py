@@ -18,8 +18,8 @@ import weaviate.classes.config as wc
 from weaviate.classes.data import DataObject
 from weaviate.classes.tenants import Tenant
 
-from w2z_dagster.assets import migrated_batches, source_schema, verification_report, zilliz_collection
-from w2z_dagster.partitions import collections_partitions
+from w2z_dagster.defs.assets import migrated_batches, source_schema, verification_report, zilliz_collection
+from w2z_dagster.defs.partitions import collections_partitions
 
 ASSETS = [source_schema, zilliz_collection, migrated_batches, verification_report]
 ALL_CHECKS = {"counts", "identity", "content", "schema", "search_parity", "rejects"}

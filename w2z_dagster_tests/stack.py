@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from w2z_dagster.partitions import collections_partitions
+from w2z_dagster.defs.partitions import collections_partitions
 from w2z_dagster_tests.ports import free_port
 from w2z_dagster_tests.weaviate_server import WeaviateTestServer, start_server
 

@@ -10,7 +10,7 @@ import dagster as dg
 import pytest
 from pymilvus import MilvusClient
 
-from w2z_dagster.resources import WeaviateResource, ZillizResource
+from w2z_dagster.defs.resources import WeaviateResource, ZillizResource
 from w2z_dagster_tests.milvus_proxy import FaultyMilvusProxy, faulty_proxy
 from w2z_dagster_tests.milvus_server import MilvusServer
 from w2z_dagster_tests.ports import free_port

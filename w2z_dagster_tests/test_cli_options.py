@@ -10,8 +10,8 @@ import pytest
 from rich.console import Console
 
 from w2z_dagster.cli import main
+from w2z_dagster.cli.logs import MaskedStream, SecretMask, setup_logging
 from w2z_dagster.cli.options import build_parser
-from w2z_dagster.logs import MaskedStream, SecretMask, setup_logging
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,8 @@ import grpc
 import pytest
 from pymilvus import MilvusClient
 
-from w2z_dagster.records import latest_checkpoint
-from w2z_dagster.resources import WeaviateResource, ZillizResource
+from w2z_dagster.defs.resources import WeaviateResource, ZillizResource
+from w2z_dagster.lib.records import latest_checkpoint
 from w2z_dagster_tests.milvus_proxy import FaultyMilvusProxy, faulty_proxy
 from w2z_dagster_tests.milvus_server import MilvusServer
 from w2z_dagster_tests.seeding import ASSETS, seed_articles

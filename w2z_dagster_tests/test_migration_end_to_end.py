@@ -9,8 +9,8 @@ import weaviate.classes.config as wc
 from pymilvus import MilvusClient
 from weaviate.classes.data import DataObject
 
-from w2z_dagster.assets import migrated_batches, source_schema, verification_report, zilliz_collection
-from w2z_dagster.partitions import collections_partitions
+from w2z_dagster.defs.assets import migrated_batches, source_schema, verification_report, zilliz_collection
+from w2z_dagster.defs.partitions import collections_partitions
 
 ASSETS = [source_schema, zilliz_collection, migrated_batches, verification_report]
 OBJECTS = 23

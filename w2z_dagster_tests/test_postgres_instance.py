@@ -17,10 +17,10 @@ import weaviate
 import weaviate.classes.config as wc
 from weaviate.classes.data import DataObject
 
-from w2z_dagster import records
-from w2z_dagster.assets import migrated_batches, source_schema, verification_report, zilliz_collection
 from w2z_dagster.core.checkpoint import Checkpoint, CheckpointStatus
-from w2z_dagster.partitions import collections_partitions
+from w2z_dagster.defs.assets import migrated_batches, source_schema, verification_report, zilliz_collection
+from w2z_dagster.defs.partitions import collections_partitions
+from w2z_dagster.lib import records
 from w2z_dagster_tests.postgres import (
     PostgresServer,
     PostgresUnavailableError,

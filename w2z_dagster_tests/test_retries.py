@@ -8,7 +8,7 @@ import pytest
 
 from w2z_dagster.core.sink import SinkError
 from w2z_dagster.core.source import SourceError
-from w2z_dagster.retries import retry_transient_failures
+from w2z_dagster.lib.retries import retry_transient_failures
 
 
 @retry_transient_failures

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from w2z_dagster.definitions import defs
-from w2z_dagster.partitions import collections_partitions
-from w2z_dagster.schedules import nightly_sync_schedule
+from w2z_dagster.defs.partitions import collections_partitions
+from w2z_dagster.defs.schedules import nightly_sync_schedule
 
 NIGHT = datetime(2026, 1, 2, 2, 0, tzinfo=UTC)
 NEXT_NIGHT = datetime(2026, 1, 3, 2, 0, tzinfo=UTC)

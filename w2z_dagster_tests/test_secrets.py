@@ -10,9 +10,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from w2z_dagster.cli.home import prepare_home
 from w2z_dagster.core.settings import Settings
-from w2z_dagster.home import prepare_home
-from w2z_dagster.resources import WeaviateResource, ZillizResource, resources_from_settings
+from w2z_dagster.defs.resources import WeaviateResource, ZillizResource, resources_from_settings
 from w2z_dagster_tests.milvus_proxy import faulty_proxy
 from w2z_dagster_tests.milvus_server import MilvusServer
 from w2z_dagster_tests.ports import free_port

@@ -7,8 +7,8 @@ import pytest
 import weaviate
 
 from w2z_dagster.definitions import defs
-from w2z_dagster.partitions import collections_partitions
-from w2z_dagster.sensors import discover_collections_sensor
+from w2z_dagster.defs.partitions import collections_partitions
+from w2z_dagster.defs.sensors import discover_collections_sensor
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ from pymilvus import MilvusClient
 from weaviate.classes.data import DataObject, GeoCoordinate, PhoneNumber
 from weaviate.classes.tenants import Tenant
 
-from w2z_dagster.resources import ZillizResource
+from w2z_dagster.defs.resources import ZillizResource
 from w2z_dagster_tests.seeding import ASSETS, uuid_of
 
 LIMIT_TEXT = "é" * 32_767 + "a"  # 65,535 UTF-8 bytes: exactly what Milvus VARCHAR holds

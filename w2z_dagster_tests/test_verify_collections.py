@@ -11,7 +11,7 @@ import weaviate
 from pymilvus import MilvusClient
 from weaviate.classes.data import DataObject
 
-from w2z_dagster.resources import ZillizResource
+from w2z_dagster.defs.resources import ZillizResource
 from w2z_dagster_tests.seeding import (
     ALL_CHECKS,
     failed,

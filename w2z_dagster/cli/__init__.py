@@ -17,10 +17,10 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 from w2z_dagster.cli.context import UsageError, _Context
+from w2z_dagster.cli.logs import SecretMask
 from w2z_dagster.cli.options import build_parser
 from w2z_dagster.core.sink import SinkError
 from w2z_dagster.core.source import SourceError
-from w2z_dagster.logs import SecretMask
 
 __all__ = ["main"]
 

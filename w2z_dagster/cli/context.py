@@ -17,14 +17,14 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from w2z_dagster.cli.home import prepare_home
+from w2z_dagster.cli.logs import LOGGER, MaskedStream, SecretMask, setup_logging
 from w2z_dagster.core import selection
 from w2z_dagster.core.mapping import MigrationPlan, build_plan
 from w2z_dagster.core.profiles import TargetProfile, profile_for_uri
 from w2z_dagster.core.retry import RetryPolicy
 from w2z_dagster.core.schema import CollectionSchema
 from w2z_dagster.core.settings import Settings
-from w2z_dagster.home import prepare_home
-from w2z_dagster.logs import LOGGER, MaskedStream, SecretMask, setup_logging
 
 # authlib (under weaviate-client) forces its deprecation warnings on at import; no w2z user can act on
 # them, and they would break the promise of one clear line on stderr for bad input. Every command module

@@ -7,10 +7,10 @@ import time
 from collections.abc import Callable
 
 from w2z_dagster.cli.context import _Context, _table
+from w2z_dagster.cli.logs import LOGGER, ProgressDisplay
 from w2z_dagster.core.export import MB, ExportError, ExportProgress, export_collection
 from w2z_dagster.core.mapping import PlanError
 from w2z_dagster.core.source import SourceError
-from w2z_dagster.logs import LOGGER, ProgressDisplay
 
 log = logging.getLogger(LOGGER)
 

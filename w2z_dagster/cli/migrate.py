@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 from w2z_dagster.cli.context import _check_target, _Context, _instance, _table
 from w2z_dagster.cli.download import _download
 from w2z_dagster.cli.dry_run import _dry_run
-from w2z_dagster.logs import LOGGER, ProgressDisplay
+from w2z_dagster.cli.logs import LOGGER, ProgressDisplay
 
 if TYPE_CHECKING:
     import dagster as dg
 
-    from w2z_dagster.runs import RunSummary
+    from w2z_dagster.cli.runs import RunSummary
 
 log = logging.getLogger(LOGGER)
 

@@ -6,8 +6,8 @@ import logging
 import os
 
 from w2z_dagster.cli.context import UsageError, _check_target, _Context, _instance, _table
+from w2z_dagster.cli.logs import LOGGER
 from w2z_dagster.cli.migrate import _dagster, _run_each, _verdict
-from w2z_dagster.logs import LOGGER
 
 log = logging.getLogger(LOGGER)
 

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from w2z_dagster.assets import migrated_batches, source_schema, verification_report, zilliz_collection
+from w2z_dagster.defs.assets import migrated_batches, source_schema, verification_report, zilliz_collection
 
 migrate_collection_job = dg.define_asset_job(
     "migrate_collection_job",

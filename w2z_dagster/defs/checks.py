@@ -23,7 +23,7 @@ from w2z_dagster.core.verification.report import (
     CheckResult,
     VerificationReport,
 )
-from w2z_dagster.partitions import collections_partitions
+from w2z_dagster.defs.partitions import collections_partitions
 
 REPORT_ASSET = "verification_report"
 BLOCKING = frozenset({COUNTS, IDENTITY})

@@ -15,9 +15,9 @@ from typing import Any
 import dagster as dg
 from pydantic import BaseModel
 
-from w2z_dagster import records
 from w2z_dagster.definitions import defs
-from w2z_dagster.partitions import collections_partitions
+from w2z_dagster.defs.partitions import collections_partitions
+from w2z_dagster.lib import records
 
 MIGRATION_ASSETS = ("source_schema", "zilliz_collection", "migrated_batches", "verification_report")
 RUN_LOGGER = "w2z.run"

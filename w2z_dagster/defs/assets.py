@@ -6,7 +6,6 @@ from collections.abc import Iterator
 import dagster as dg
 from pydantic import Field
 
-from w2z_dagster import catalog, checks, records
 from w2z_dagster.core.checkpoint import Checkpoint, CheckpointStatus
 from w2z_dagster.core.dead_letters import DeadLetters
 from w2z_dagster.core.mapping import MigrationPlan, build_plan
@@ -16,9 +15,11 @@ from w2z_dagster.core.stream import migrate, tenants_to_read
 from w2z_dagster.core.sync import SyncCounts, sync
 from w2z_dagster.core.verification import verify, verify_empty_source
 from w2z_dagster.core.verification.report import VerifyOptions
-from w2z_dagster.partitions import collections_partitions
-from w2z_dagster.resources import WeaviateResource, ZillizResource
-from w2z_dagster.retries import retry_transient_failures
+from w2z_dagster.defs import checks
+from w2z_dagster.defs.partitions import collections_partitions
+from w2z_dagster.defs.resources import WeaviateResource, ZillizResource
+from w2z_dagster.lib import catalog, records
+from w2z_dagster.lib.retries import retry_transient_failures
 
 GROUP = "migration"
 OWNERS = ["team:data-platform"]

@@ -3,8 +3,8 @@
 import dagster as dg
 
 from w2z_dagster.core.settings import Settings
-from w2z_dagster.jobs import migrate_collection_job
-from w2z_dagster.partitions import collections_partitions
+from w2z_dagster.defs.jobs import migrate_collection_job
+from w2z_dagster.defs.partitions import collections_partitions
 
 
 @dg.schedule(

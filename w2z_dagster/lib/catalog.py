@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from w2z_dagster import checks
 from w2z_dagster.core.checkpoint import Checkpoint
 from w2z_dagster.core.dead_letters import DeadLetters
 from w2z_dagster.core.mapping import MigrationPlan
@@ -14,6 +13,7 @@ from w2z_dagster.core.schema import CollectionSchema
 from w2z_dagster.core.stream import BatchOutcome
 from w2z_dagster.core.sync import SyncCounts
 from w2z_dagster.core.verification.report import VerificationReport
+from w2z_dagster.defs import checks
 
 
 def _table(rows: Sequence[dict[str, object]], columns: Sequence[str]) -> dg.MetadataValue:

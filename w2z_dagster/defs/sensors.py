@@ -4,8 +4,8 @@ import dagster as dg
 
 from w2z_dagster.core import selection
 from w2z_dagster.core.settings import Settings
-from w2z_dagster.partitions import collections_partitions
-from w2z_dagster.resources import WeaviateResource
+from w2z_dagster.defs.partitions import collections_partitions
+from w2z_dagster.defs.resources import WeaviateResource
 
 
 @dg.sensor(
