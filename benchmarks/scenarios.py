@@ -195,11 +195,13 @@ def w2z(setup: Setup) -> Timed:
     import dagster as dg
 
     from w2z_dagster.cli.runs import materialize_collection, register_partitions
+    from w2z_dagster.definitions import defs
 
+    definitions = defs()
     instance = dg.DagsterInstance.get()
     register_partitions(instance, [data.COLLECTION])
     prepared = materialize_collection(
-        instance, data.COLLECTION, assets=("source_schema", "zilliz_collection")
+        definitions, instance, data.COLLECTION, assets=("source_schema", "zilliz_collection")
     )
     if not prepared.success:
         raise RuntimeError("preparing the schema and target collection failed")
@@ -211,7 +213,9 @@ def w2z(setup: Setup) -> Timed:
     if setup.limit is not None:
         config["limit"] = setup.limit
     clock = _Stopwatch()
-    result = materialize_collection(instance, data.COLLECTION, config, assets=("migrated_batches",))
+    result = materialize_collection(
+        definitions, instance, data.COLLECTION, config, assets=("migrated_batches",)
+    )
     timed = clock.stop(0, "")
     if not result.success:
         raise RuntimeError("the migrated_batches run failed")

@@ -2,18 +2,27 @@
 
 import dagster as dg
 
-from w2z_dagster.core.settings import Settings
-from w2z_dagster.defs.assets import migrated_batches, source_schema, verification_report, zilliz_collection
+from w2z_dagster.core.settings import Settings, load_settings
+from w2z_dagster.defs.assets import ASSETS
 from w2z_dagster.defs.jobs import migrate_collection_job
 from w2z_dagster.defs.resources import resources_from_settings
 from w2z_dagster.defs.schedules import nightly_sync_schedule
 from w2z_dagster.defs.sensors import discover_collections_sensor
 
-defs = dg.Definitions(
-    assets=[source_schema, zilliz_collection, migrated_batches, verification_report],
-    jobs=[migrate_collection_job],
-    schedules=[nightly_sync_schedule],
-    sensors=[discover_collections_sensor],
-    resources=resources_from_settings(Settings()),
-    executor=dg.in_process_executor,
-)
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    """Everything from one reading of the settings; the CLI builds its runs from the same function."""
+    return dg.Definitions(
+        assets=ASSETS,
+        jobs=[migrate_collection_job],
+        schedules=[nightly_sync_schedule(settings.sync_cron)],
+        sensors=[discover_collections_sensor],
+        resources=resources_from_settings(settings),
+        executor=dg.in_process_executor,
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    """Loaded when Dagster loads the code location, so settings are read then, once, not at import."""
+    return build_definitions(load_settings())

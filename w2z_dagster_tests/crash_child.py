@@ -18,6 +18,7 @@ from w2z_dagster.cli import runs
 from w2z_dagster.core import sink as sink_module
 from w2z_dagster.core import source as source_module
 from w2z_dagster.core import stream as stream_module
+from w2z_dagster.definitions import defs
 
 POINTS = ("before-write", "after-write", "in-transform", "in-read", "after-checkpoint")
 
@@ -90,7 +91,8 @@ def main() -> int:
         config["checkpoint_interval_seconds"] = 0
     instance = dg.DagsterInstance.get()
     runs.register_partitions(instance, [args.collection])
-    result = runs.materialize_collection(instance, args.collection, config, on_event=listener)
+    definitions = defs()
+    result = runs.materialize_collection(definitions, instance, args.collection, config, on_event=listener)
     return 0 if result.success else 1
 
 

@@ -4,13 +4,15 @@ import dagster as dg
 
 from w2z_dagster.definitions import defs
 
+DEFS = defs()
+
 
 def test_definitions_load_and_validate() -> None:
-    dg.Definitions.validate_loadable(defs)
+    dg.Definitions.validate_loadable(DEFS)
 
 
 def test_every_asset_is_partitioned_grouped_and_described() -> None:
-    specs = list(defs.resolve_all_asset_specs())
+    specs = list(DEFS.resolve_all_asset_specs())
     assert sorted(s.key.to_user_string() for s in specs) == [
         "migrated_batches",
         "source_schema",
@@ -24,5 +26,5 @@ def test_every_asset_is_partitioned_grouped_and_described() -> None:
 
 
 def test_runs_execute_in_one_process() -> None:
-    job = defs.resolve_implicit_global_asset_job_def()
+    job = DEFS.resolve_implicit_global_asset_job_def()
     assert job.executor_def.name == "in_process"

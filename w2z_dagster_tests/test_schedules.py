@@ -10,15 +10,18 @@ from w2z_dagster.definitions import defs
 from w2z_dagster.defs.partitions import collections_partitions
 from w2z_dagster.defs.schedules import nightly_sync_schedule
 
+DEFS = defs()
+SCHEDULE = nightly_sync_schedule("0 2 * * *")
+
 NIGHT = datetime(2026, 1, 2, 2, 0, tzinfo=UTC)
 NEXT_NIGHT = datetime(2026, 1, 3, 2, 0, tzinfo=UTC)
 
 
 def _requests(instance: dg.DagsterInstance, at: datetime) -> list[dg.RunRequest]:
     context = dg.build_schedule_context(
-        instance=instance, scheduled_execution_time=at, repository_def=defs.get_repository_def()
+        instance=instance, scheduled_execution_time=at, repository_def=DEFS.get_repository_def()
     )
-    return list(nightly_sync_schedule.evaluate_tick(context).run_requests or [])
+    return list(SCHEDULE.evaluate_tick(context).run_requests or [])
 
 
 def test_one_run_per_collection_with_a_run_key_per_day(instance: dg.DagsterInstance) -> None:
@@ -47,15 +50,15 @@ def test_run_keys_are_stable_within_a_night_and_new_the_next(instance: dg.Dagste
 def test_no_collections_is_a_skip(instance: dg.DagsterInstance) -> None:
     context = dg.build_schedule_context(instance=instance, scheduled_execution_time=NIGHT)
 
-    data = nightly_sync_schedule.evaluate_tick(context)
+    data = SCHEDULE.evaluate_tick(context)
 
     assert not data.run_requests
     assert data.skip_message == "no collections discovered yet"
 
 
 def test_the_schedule_targets_the_whole_chain_at_two_utc() -> None:
-    schedule = defs.resolve_schedule_def("nightly_sync_schedule")
-    job = defs.resolve_job_def("migrate_collection_job")
+    schedule = DEFS.resolve_schedule_def("nightly_sync_schedule")
+    job = DEFS.resolve_job_def("migrate_collection_job")
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 2 * * *", "UTC")
     assert schedule.job_name == "migrate_collection_job"
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING

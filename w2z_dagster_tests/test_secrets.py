@@ -11,7 +11,7 @@ import dagster as dg
 import pytest
 
 from w2z_dagster.cli.home import prepare_home
-from w2z_dagster.core.settings import Settings
+from w2z_dagster.core.settings import load_settings
 from w2z_dagster.defs.resources import WeaviateResource, ZillizResource, resources_from_settings
 from w2z_dagster_tests.milvus_proxy import faulty_proxy
 from w2z_dagster_tests.milvus_server import MilvusServer
@@ -110,7 +110,7 @@ def test_a_password_in_an_unreachable_target_uri_appears_nowhere(
                     "weaviate": WeaviateResource(
                         endpoint=server.http_url, grpc_endpoint=f"http://127.0.0.1:{server.grpc_port}"
                     ),
-                    "zilliz": resources_from_settings(Settings())["zilliz"],
+                    "zilliz": resources_from_settings(load_settings())["zilliz"],
                 },
             )
             events = [str(entry) for entry in instance.all_logs(result.run_id)]

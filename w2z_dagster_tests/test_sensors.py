@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import dagster as dg
-import pytest
 import weaviate
 
 from w2z_dagster.definitions import defs
 from w2z_dagster.defs.partitions import collections_partitions
+from w2z_dagster.defs.resources import WeaviateResource
 from w2z_dagster.defs.sensors import discover_collections_sensor
-
-
-@pytest.fixture(autouse=True)
-def select_everything(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The environment wins over a developer's `.env`, so every test starts from the defaults."""
-    monkeypatch.setenv("W2Z_INCLUDE_COLLECTIONS", "*")
-    monkeypatch.setenv("W2Z_EXCLUDE_COLLECTIONS", "")
 
 
 def _create(client: weaviate.WeaviateClient, *names: str) -> None:
@@ -23,8 +16,13 @@ def _create(client: weaviate.WeaviateClient, *names: str) -> None:
         client.collections.create(name)
 
 
-def _tick(instance: dg.DagsterInstance, resources: dict) -> dg.SensorResult | dg.SkipReason:
-    context = dg.build_sensor_context(instance=instance, resources={"weaviate": resources["weaviate"]})
+def _tick(instance: dg.DagsterInstance, resources: dict, **patterns: str) -> dg.SensorResult | dg.SkipReason:
+    weaviate = resources["weaviate"]
+    if patterns:
+        weaviate = WeaviateResource(
+            endpoint=weaviate.endpoint, grpc_endpoint=weaviate.grpc_endpoint, **patterns
+        )
+    context = dg.build_sensor_context(instance=instance, resources={"weaviate": weaviate})
     return discover_collections_sensor(context)
 
 
@@ -77,14 +75,11 @@ def test_include_and_exclude_patterns_decide_what_is_a_partition(
     weaviate_client: weaviate.WeaviateClient,
     instance: dg.DagsterInstance,
     resources: dict,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _create(weaviate_client, "Articles", "ArticlesArchive", "Authors", "Logs")
     instance.add_dynamic_partitions(collections_partitions.name, ["Logs"])
-    monkeypatch.setenv("W2Z_INCLUDE_COLLECTIONS", "Art*, Authors")
-    monkeypatch.setenv("W2Z_EXCLUDE_COLLECTIONS", "*Archive")
 
-    result = _tick(instance, resources)
+    result = _tick(instance, resources, include_collections="Art*, Authors", exclude_collections="*Archive")
 
     assert _requested(result) == [
         ("AddDynamicPartitionsRequest", ["Articles", "Authors"]),
@@ -115,7 +110,7 @@ def test_a_tick_applies_its_requests_to_the_instance(
 
 
 def test_discovery_runs_by_default_every_30_seconds() -> None:
-    sensor = defs.resolve_sensor_def("discover_collections_sensor")
+    sensor = defs().resolve_sensor_def("discover_collections_sensor")
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert sensor.minimum_interval_seconds == 30
     assert sensor.required_resource_keys == {"weaviate"}

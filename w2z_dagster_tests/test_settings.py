@@ -5,13 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from w2z_dagster.core.mapping import MappingOptions
-from w2z_dagster.core.settings import Settings, check_batch_size, derive_grpc_endpoint
+from w2z_dagster.core.settings import check_batch_size, derive_grpc_endpoint, load_settings
 
 
 def test_defaults_are_the_older_scripts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir("/")
-    settings = Settings()
+    settings = load_settings()
     assert settings.migration_batch_size == 250
     assert settings.migration_max_retries == 3
     assert settings.migration_retry_delay == 1.0
@@ -23,8 +22,8 @@ def test_environment_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WEAVIATE_ENDPOINT", "http://weaviate.internal:8080")
     monkeypatch.setenv("WEAVIATE_API_KEY", "s3cret")
     monkeypatch.setenv("MIGRATION_BATCH_SIZE", "500")
-    settings = Settings()
-    assert settings.grpc_endpoint() == "http://weaviate.internal:50051"
+    settings = load_settings()
+    assert derive_grpc_endpoint(settings.weaviate_endpoint) == "http://weaviate.internal:50051"
     assert settings.migration_batch_size == 500
     assert "s3cret" not in repr(settings)
 
@@ -58,7 +57,11 @@ def test_the_example_env_file_loads_with_its_empty_values(
 ) -> None:
     shutil.copy(Path(__file__).resolve().parent.parent / ".env.example", tmp_path / ".env")
     monkeypatch.chdir(tmp_path)
-    settings = Settings()
+    settings = load_settings()
     assert settings.weaviate_api_key is None and settings.max_vector_fields is None
-    assert settings.mapping_options() == MappingOptions()
+    assert (settings.store_blobs, settings.missing_vector, settings.vector_dimensions) == (
+        False,
+        "reject",
+        "",
+    )
     assert settings.sync_cron == "0 2 * * *"

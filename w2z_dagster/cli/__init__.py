@@ -16,7 +16,7 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
-from w2z_dagster.cli.context import UsageError, _Context
+from w2z_dagster.cli.context import Context, UsageError
 from w2z_dagster.cli.logs import SecretMask
 from w2z_dagster.cli.options import build_parser
 from w2z_dagster.core.sink import SinkError
@@ -35,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_dotenv(Path.cwd() / ".env", override=False)
     mask = SecretMask([])
     try:
-        ctx = _Context(args)
+        ctx = Context(args)
         mask = ctx.mask
         return args.handler(ctx)
     except (UsageError, SourceError, SinkError) as exc:

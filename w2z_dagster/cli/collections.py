@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from w2z_dagster.cli.context import _Context, _table
+from w2z_dagster.cli.context import Context, new_table
 from w2z_dagster.core import selection
 from w2z_dagster.core.names import collection_name
 from w2z_dagster.core.profiles import limits_for
 
 
-def _collections(ctx: _Context) -> int:
+def command(ctx: Context) -> int:
     max_bytes = limits_for(ctx.profile).max_name_bytes
-    table = _table("Collection", "Tenants", "Objects", "Vectors", "Target name", "Selected", title="Weaviate")
+    table = new_table(
+        "Collection", "Tenants", "Objects", "Vectors", "Target name", "Selected", title="Weaviate"
+    )
     with ctx.source() as source:
         for name in source.list_collections():
             schema = source.read_schema(name)

@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from w2z_dagster.cli.context import _Context, _table
+from w2z_dagster.cli.context import Context, new_table
 from w2z_dagster.cli.logs import LOGGER, ProgressDisplay
 from w2z_dagster.core.export import MB, ExportError, ExportProgress, export_collection
 from w2z_dagster.core.mapping import PlanError
@@ -15,7 +15,7 @@ from w2z_dagster.core.source import SourceError
 log = logging.getLogger(LOGGER)
 
 
-def _download(ctx: _Context) -> int:
+def command(ctx: Context) -> int:
     args = ctx.args
     output = args.output_dir.resolve()
     rows: list[tuple[str, str, str, str, str, str]] = []
@@ -63,7 +63,7 @@ def _download(ctx: _Context) -> int:
                     state,
                 )
             )
-    table = _table("Collection", "Rows", "Files", "Seconds", "Directory", "Result", title="Download")
+    table = new_table("Collection", "Rows", "Files", "Seconds", "Directory", "Result", title="Download")
     for row in rows:
         table.add_row(*row)
     ctx.out.print(table)

@@ -6,13 +6,13 @@ from contextlib import ExitStack
 
 from rich.console import Console
 
-from w2z_dagster.cli.context import _Context, _table
+from w2z_dagster.cli.context import Context, new_table
 from w2z_dagster.core.mapping import PlanError
 from w2z_dagster.core.preview import CollectionPreview, TargetState, format_bytes, preview
 from w2z_dagster.core.source import SourceError
 
 
-def _dry_run(ctx: _Context) -> int:
+def command(ctx: Context) -> int:
     previews: list[CollectionPreview] = []
     failures: list[tuple[str, str]] = []
     with ExitStack() as stack:
@@ -54,7 +54,7 @@ def _print_preview(out: Console, item: CollectionPreview, batch_size: int) -> No
     limited = "" if item.objects == item.source_objects else f" (--limit: {item.objects:,} would be copied)"
     out.print(f"Objects: {item.source_objects:,}{limited}; batches of {batch_size}", highlight=False)
     if any(t.name for t in item.tenants):
-        tenants = _table("Tenant", "Status", "Objects")
+        tenants = new_table("Tenant", "Status", "Objects")
         for t in item.tenants:
             tenants.add_row(
                 t.name, t.status, "not readable, skipped" if t.objects is None else f"{t.objects:,}"
@@ -66,7 +66,7 @@ def _print_preview(out: Console, item: CollectionPreview, batch_size: int) -> No
     )
     for difference in item.differences:
         out.print(f"  - {difference}", highlight=False)
-    mapping = _table("Weaviate property", "Weaviate type", "Milvus field", "Milvus type", "Notes")
+    mapping = new_table("Weaviate property", "Weaviate type", "Milvus field", "Milvus type", "Notes")
     for row in item.mapping:
         mapping.add_row(*row.values())
     out.print(mapping)

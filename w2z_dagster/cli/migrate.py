@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import logging
 import time
-import warnings
 from collections.abc import Sequence
-from types import ModuleType
 from typing import TYPE_CHECKING
 
-from w2z_dagster.cli.context import _check_target, _Context, _instance, _table
-from w2z_dagster.cli.download import _download
-from w2z_dagster.cli.dry_run import _dry_run
+from w2z_dagster.cli import download, dry_run, runs
+from w2z_dagster.cli.context import Context, check_target, new_table, open_instance
 from w2z_dagster.cli.logs import LOGGER, ProgressDisplay
 
 if TYPE_CHECKING:
@@ -22,41 +19,32 @@ if TYPE_CHECKING:
 log = logging.getLogger(LOGGER)
 
 
-def _migrate(ctx: _Context) -> int:
+def command(ctx: Context) -> int:
     args = ctx.args
     if args.dry_run:
-        return _dry_run(ctx)
+        return dry_run.command(ctx)
     if args.mode == "download":
-        return _download(ctx)
+        return download.command(ctx)
     with ctx.source() as source:
         names = ctx.select(source)
     if not names:
         return 0
-    _check_target(ctx)
-    runs = _dagster()
+    check_target(ctx)
     config = {"batch_size": ctx.batch_size, "limit": args.limit, "restart": args.restart}
     assets = runs.MIGRATION_ASSETS if args.limit is None else runs.MIGRATION_ASSETS[:-1]
     if args.limit is not None:
         log.info(f"--limit {args.limit}: verification is skipped, a partial copy cannot match the source")
-    with _instance() as instance:
+    with open_instance() as instance:
         added = runs.register_partitions(instance, names)
         if added:
             log.info(f"Registered {len(added)} new collection partition(s): {', '.join(added)}")
-        summaries = _run_each(ctx, instance, names, "Starting migration for collection", config, assets)
+        summaries = run_each(ctx, instance, names, "Starting migration for collection", config, assets)
     _print_run_table(ctx, summaries)
     return 0 if all(s.ok for s, _ in summaries) else 1
 
 
-def _dagster() -> ModuleType:
-    """The Dagster layer, imported only by the commands that start runs (it is most of their start-up
-    time); its preview warnings speak to the developers of the definitions, not to CLI users."""
-    with warnings.catch_warnings(record=True):
-        from w2z_dagster import runs
-    return runs
-
-
-def _run_each(
-    ctx: _Context,
+def run_each(
+    ctx: Context,
     instance: dg.DagsterInstance,
     names: Sequence[str],
     verb: str,
@@ -64,7 +52,6 @@ def _run_each(
     assets: Sequence[str],
 ) -> list[tuple[RunSummary, float]]:
     """One run per collection, in order; an exception in one is recorded and the next one still runs."""
-    runs = _dagster()
     limit = (config or {}).get("limit")
     summaries = []
     with ProgressDisplay(ctx.err) as display:
@@ -77,7 +64,7 @@ def _run_each(
             started = time.perf_counter()
             try:
                 result = runs.materialize_collection(
-                    instance, name, config, assets, on_event=watcher, tags=runs.CLI_TAGS
+                    ctx.definitions, instance, name, config, assets, on_event=watcher, tags=runs.CLI_TAGS
                 )
                 summary = runs.summarize(name, result)
             except Exception as exc:
@@ -101,21 +88,23 @@ def _log_outcome(summary: RunSummary, seconds: float) -> None:
         log.error(f"✗ {summary.collection}: {summary.outcome}{took}")
 
 
-def _verdict(summary: RunSummary) -> str:
+def verdict(summary: RunSummary) -> str:
     if summary.verification is None:
         return "—"
     return "PASS" if summary.verification else "FAIL"
 
 
-def _print_run_table(ctx: _Context, summaries: list[tuple[RunSummary, float]]) -> None:
-    table = _table("Collection", "Objects", "Rejected", "Seconds", "Verification", "Result", title="Summary")
+def _print_run_table(ctx: Context, summaries: list[tuple[RunSummary, float]]) -> None:
+    table = new_table(
+        "Collection", "Objects", "Rejected", "Seconds", "Verification", "Result", title="Summary"
+    )
     for summary, seconds in summaries:
         table.add_row(
             summary.collection,
             "" if summary.objects is None else f"{summary.objects:,}",
             "" if summary.rejected is None else f"{summary.rejected:,}",
             f"{seconds:.1f}",
-            _verdict(summary),
+            verdict(summary),
             summary.outcome,
         )
     ctx.out.print(table)

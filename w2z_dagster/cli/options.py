@@ -6,9 +6,7 @@ import argparse
 from pathlib import Path
 from typing import NoReturn
 
-from w2z_dagster.cli.collections import _collections
-from w2z_dagster.cli.migrate import _migrate
-from w2z_dagster.cli.verify import _verify
+from w2z_dagster.cli import collections, migrate, verify
 from w2z_dagster.core.export import DEFAULT_FILE_BYTES, MB
 from w2z_dagster.core.settings import MAX_BATCH_SIZE, check_batch_size
 
@@ -72,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     with_collections, plain = _common(collections=True), _common(collections=False)
 
-    migrate = commands.add_parser(
+    migrate_parser = commands.add_parser(
         "migrate",
         parents=[with_collections],
         help="migrate collections (or --dry-run, or --mode download)",
@@ -80,55 +78,55 @@ def build_parser() -> argparse.ArgumentParser:
         "for each collection, one Dagster run per collection. A failed run resumes from its last "
         "checkpoint when run again.",
     )
-    migrate.add_argument(
+    migrate_parser.add_argument(
         "--limit",
         type=_positive,
         help="stop after N objects per collection, for trials; "
         "verification is skipped then (default: no limit)",
     )
-    migrate.add_argument(
+    migrate_parser.add_argument(
         "--batch-size",
         type=_batch_size,
         help=f"objects per cursor page and write, 1 to {MAX_BATCH_SIZE} (default: MIGRATION_BATCH_SIZE, 250)",
     )
-    migrate.add_argument(
+    migrate_parser.add_argument(
         "--restart", action="store_true", help="ignore the checkpoint and start from the first object"
     )
-    migrate.add_argument(
+    migrate_parser.add_argument(
         "--dry-run",
         action="store_true",
         help="print the plan (counts, mapped schema, target state, estimated size); write nothing",
     )
-    migrate.add_argument(
+    migrate_parser.add_argument(
         "--mode",
         choices=("migrate", "download"),
         default="migrate",
         help="migrate into the target, or download: export Parquet files for Milvus bulk import without "
         "touching the target (default: migrate)",
     )
-    migrate.add_argument(
+    migrate_parser.add_argument(
         "--output-dir",
         type=Path,
         default=Path(DEFAULT_OUTPUT_DIR),
         help=f"where --mode download writes, one directory per collection (default: {DEFAULT_OUTPUT_DIR})",
     )
-    migrate.add_argument(
+    migrate_parser.add_argument(
         "--file-size-mb",
         type=_positive,
         default=DEFAULT_FILE_BYTES // MB,
         help="--mode download starts a new Parquet file after this much data "
         f"(default: {DEFAULT_FILE_BYTES // MB})",
     )
-    migrate.set_defaults(handler=_migrate)
+    migrate_parser.set_defaults(handler=migrate.command)
 
-    verify = commands.add_parser(
+    verify_parser = commands.add_parser(
         "verify",
         parents=[with_collections],
         help="verify migrated collections again",
         description="Materialize only verification_report for each collection migrated with this "
         "DAGSTER_HOME. Exit code 1 when any verification fails.",
     )
-    verify.set_defaults(handler=_verify)
+    verify_parser.set_defaults(handler=verify.command)
 
     listing = commands.add_parser(
         "collections",
@@ -137,5 +135,5 @@ def build_parser() -> argparse.ArgumentParser:
         description="What Weaviate has (tenants, objects, vectors), the Milvus name w2z would give each "
         "collection, and whether the include/exclude patterns select it.",
     )
-    listing.set_defaults(handler=_collections)
+    listing.set_defaults(handler=collections.command)
     return parser

@@ -15,7 +15,6 @@ from typing import Any
 import dagster as dg
 from pydantic import BaseModel
 
-from w2z_dagster.definitions import defs
 from w2z_dagster.defs.partitions import collections_partitions
 from w2z_dagster.lib import records
 
@@ -37,6 +36,7 @@ def register_partitions(instance: dg.DagsterInstance, collections: Sequence[str]
 
 
 def materialize_collection(
+    definitions: dg.Definitions,
     instance: dg.DagsterInstance,
     collection: str,
     migration_config: Mapping[str, Any] | None = None,
@@ -50,7 +50,7 @@ def materialize_collection(
     With `on_event`, the caller shows the run's events itself, so Dagster's own console logger is
     turned down to CRITICAL instead of printing every event a second time.
     """
-    job = defs.resolve_implicit_global_asset_job_def()
+    job = definitions.resolve_implicit_global_asset_job_def()
     run_config: dict[str, Any] = {}
     if migration_config and "migrated_batches" in assets:
         run_config["ops"] = {"migrated_batches": {"config": dict(migration_config)}}

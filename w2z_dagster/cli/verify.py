@@ -5,23 +5,23 @@ from __future__ import annotations
 import logging
 import os
 
-from w2z_dagster.cli.context import UsageError, _check_target, _Context, _instance, _table
+from w2z_dagster.cli import runs
+from w2z_dagster.cli.context import Context, UsageError, check_target, new_table, open_instance
 from w2z_dagster.cli.logs import LOGGER
-from w2z_dagster.cli.migrate import _dagster, _run_each, _verdict
+from w2z_dagster.cli.migrate import run_each, verdict
 
 log = logging.getLogger(LOGGER)
 
 
-def _verify(ctx: _Context) -> int:
+def command(ctx: Context) -> int:
     if not os.environ.get("DAGSTER_HOME"):
         raise UsageError(
             "w2z verify reads what `w2z migrate` recorded: set DAGSTER_HOME to the instance the migration used"
         )
     with ctx.source() as source:
         names = ctx.select(source)
-    _check_target(ctx)
-    runs = _dagster()
-    with _instance() as instance:
+    check_target(ctx)
+    with open_instance() as instance:
         if ctx.args.collections:
             problems = [m for m in (runs.missing_record_message(instance, n) for n in names) if m]
             if problems:
@@ -30,9 +30,9 @@ def _verify(ctx: _Context) -> int:
             names = [n for n in names if runs.missing_record_message(instance, n) is None]
             if not names:
                 log.warning("No migrated collection to verify with this DAGSTER_HOME")
-        summaries = _run_each(ctx, instance, names, "Verifying collection", None, ["verification_report"])
-    table = _table("Collection", "Verification", "Result", "Run", title="Verification")
+        summaries = run_each(ctx, instance, names, "Verifying collection", None, ["verification_report"])
+    table = new_table("Collection", "Verification", "Result", "Run", title="Verification")
     for summary, _ in summaries:
-        table.add_row(summary.collection, _verdict(summary), summary.outcome, summary.run_id)
+        table.add_row(summary.collection, verdict(summary), summary.outcome, summary.run_id)
     ctx.out.print(table)
     return 0 if all(s.ok for s, _ in summaries) else 1

@@ -1,21 +1,40 @@
 """Settings from the environment and `.env`, under the names the older migration script used.
 
 Keeping the older script's variable names lets teams reuse their existing `.env` unchanged.
+`load_settings` is the one place they are read: the code location calls it once at load, the CLI once
+at start, and both turn the result into the same Dagster resources.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AfterValidator, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from w2z_dagster.core.mapping import MappingOptions
+from w2z_dagster.core.profiles import TargetProfile
 from w2z_dagster.core.uri import uri_secrets
 
 MAX_BATCH_SIZE = 10_000
 DEFAULT_GRPC_PORT = 50051
+
+
+def check_batch_size(value: int) -> int:
+    """Weaviate refuses cursor pages above 10,000 objects, and a page of nothing never ends."""
+    if not 1 <= value <= MAX_BATCH_SIZE:
+        raise ValueError(
+            f"batch size {value} is out of range: use a value from 1 to {MAX_BATCH_SIZE} "
+            "(MIGRATION_BATCH_SIZE or --batch-size)"
+        )
+    return value
+
+
+BatchSize = Annotated[int, AfterValidator(check_batch_size)]
+
+
+class SettingsError(ValueError):
+    """A setting the user must correct; the message is one line naming each bad variable."""
 
 
 class Settings(BaseSettings):
@@ -31,8 +50,8 @@ class Settings(BaseSettings):
     zilliz_cloud_uri: str = Field("./w2z_milvus.db", validation_alias="ZILLIZ_CLOUD_URI")
     zilliz_cloud_api_key: SecretStr | None = Field(None, validation_alias="ZILLIZ_CLOUD_API_KEY")
     zilliz_cloud_database: str = Field("default", validation_alias="ZILLIZ_CLOUD_DATABASE")
-    zilliz_target_profile: str | None = Field(None, validation_alias="ZILLIZ_TARGET_PROFILE")
-    migration_batch_size: int = Field(250, validation_alias="MIGRATION_BATCH_SIZE")
+    zilliz_target_profile: TargetProfile | None = Field(None, validation_alias="ZILLIZ_TARGET_PROFILE")
+    migration_batch_size: BatchSize = Field(250, validation_alias="MIGRATION_BATCH_SIZE")
     migration_max_retries: int = Field(3, validation_alias="MIGRATION_MAX_RETRIES")
     migration_retry_delay: float = Field(1.0, validation_alias="MIGRATION_RETRY_DELAY")
     include_collections: str = Field("*", validation_alias="W2Z_INCLUDE_COLLECTIONS")
@@ -45,33 +64,22 @@ class Settings(BaseSettings):
     vector_dimensions: str = Field("", validation_alias="W2Z_VECTOR_DIMENSIONS")
     dead_letter_dir: str | None = Field(None, validation_alias="W2Z_DEAD_LETTER_DIR")
 
-    @field_validator("migration_batch_size")
-    @classmethod
-    def _batch_size_in_range(cls, value: int) -> int:
-        return check_batch_size(value)
-
-    def mapping_options(self) -> MappingOptions:
-        return MappingOptions.from_settings(
-            self.store_blobs, self.missing_vector, self.max_vector_fields, self.vector_dimensions
-        )
-
     def secrets(self) -> list[str]:
         """Every text no output may show: the API keys and the credentials a target URI may carry."""
         keys = [k.get_secret_value() for k in (self.weaviate_api_key, self.zilliz_cloud_api_key) if k]
         return [*keys, *uri_secrets(self.zilliz_cloud_uri)]
 
-    def grpc_endpoint(self) -> str:
-        return self.weaviate_grpc_endpoint or derive_grpc_endpoint(self.weaviate_endpoint)
 
-
-def check_batch_size(value: int) -> int:
-    """Weaviate refuses cursor pages above 10,000 objects, and a page of nothing never ends."""
-    if not 1 <= value <= MAX_BATCH_SIZE:
-        raise ValueError(
-            f"batch size {value} is out of range: use a value from 1 to {MAX_BATCH_SIZE} "
-            "(MIGRATION_BATCH_SIZE or --batch-size)"
-        )
-    return value
+def load_settings() -> Settings:
+    """The environment and `.env`, validated; every problem in one line, by variable name."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error["loc"])
+            problems.append(f"{name}: {error['msg'].removeprefix('Value error, ')}")
+        raise SettingsError("invalid setting " + "; ".join(problems)) from None
 
 
 def derive_grpc_endpoint(rest_endpoint: str) -> str:

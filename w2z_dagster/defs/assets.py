@@ -8,9 +8,9 @@ from pydantic import Field
 
 from w2z_dagster.core.checkpoint import Checkpoint, CheckpointStatus
 from w2z_dagster.core.dead_letters import DeadLetters
-from w2z_dagster.core.mapping import MigrationPlan, build_plan
+from w2z_dagster.core.mapping import MigrationPlan
 from w2z_dagster.core.schema import CollectionSchema
-from w2z_dagster.core.settings import Settings, check_batch_size
+from w2z_dagster.core.settings import check_batch_size
 from w2z_dagster.core.stream import migrate, tenants_to_read
 from w2z_dagster.core.sync import SyncCounts, sync
 from w2z_dagster.core.verification import verify, verify_empty_source
@@ -94,7 +94,7 @@ def zilliz_collection(context: dg.AssetExecutionContext, zilliz: ZillizResource)
         if _dimensions_unknowable(schema):
             context.log.info(f"'{schema.name}' has no objects yet: no target created, nothing to migrate")
             return dg.MaterializeResult(metadata={records.EMPTY_SOURCE_KEY: True, "created": False})
-        plan = build_plan(schema, zilliz.target_profile(), zilliz.mapping_options())
+        plan = zilliz.plan(schema)
         created = sink.ensure_collection(plan)
     context.log.info(f"{'Created' if created else 'Reusing matching'} target collection '{plan.target}'")
     return dg.MaterializeResult(
@@ -110,17 +110,16 @@ def _dimensions_unknowable(schema: CollectionSchema) -> bool:
     return schema.object_count == 0 and any(v.dimension is None and not v.multi for v in schema.vectors)
 
 
-def _batch_size(config: MigrationConfig) -> int:
-    return check_batch_size(
-        Settings().migration_batch_size if config.batch_size is None else config.batch_size
-    )
+def _batch_size(config: MigrationConfig, weaviate: WeaviateResource) -> int:
+    return weaviate.batch_size if config.batch_size is None else check_batch_size(config.batch_size)
 
 
 def _check_run_config(context: dg.AssetExecutionContext) -> None:
     """`migrated_batches` reads its config only after the target exists; bad values must stop the run first."""
     raw = context.run.run_config.get("ops", {}).get("migrated_batches", {}).get("config", {})
     config = MigrationConfig(**raw)
-    _batch_size(config)
+    if config.batch_size is not None:
+        check_batch_size(config.batch_size)
     if config.limit is not None and config.limit < 0:
         raise ValueError(f"limit {config.limit} is negative: use a positive number of objects, or no limit")
 
@@ -150,7 +149,7 @@ def migrated_batches(
     key = context.partition_key
     schema = records.recorded(context.instance, source_schema.key, key, records.SCHEMA_KEY, CollectionSchema)
     plan = records.recorded_plan(context.instance, zilliz_collection.key, key)
-    batch_size = _batch_size(config)
+    batch_size = _batch_size(config, weaviate)
     previous = records.latest_checkpoint(context.instance, context.asset_key, key)
     started = time.perf_counter()
     if plan is None:
@@ -297,3 +296,6 @@ def verification_report(
     return dg.MaterializeResult(
         metadata=catalog.report_metadata(report), check_results=checks.check_results(report)
     )
+
+
+ASSETS = [source_schema, zilliz_collection, migrated_batches, verification_report]

@@ -1,29 +1,63 @@
-"""The two clients as Dagster resources; they hand out the core's source and sink, nothing more."""
+"""The two clients as Dagster resources, and the one place settings become them.
+
+Every knob of a deployment is a documented resource field. `resources_from_settings` fills them from
+the environment once (the code location at load, the CLI at start), and assets, sensor and CLI read them
+from there; secrets and the target URI go in as `dg.EnvVar`, so the UI shows their names, not values.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Literal
 
 import dagster as dg
+from pydantic import Field
 
-from w2z_dagster.core.mapping import MappingOptions
+from w2z_dagster.core import selection
+from w2z_dagster.core.mapping import MappingOptions, MigrationPlan, build_plan
 from w2z_dagster.core.profiles import TargetProfile, profile_for_uri
 from w2z_dagster.core.retry import RetryPolicy
-from w2z_dagster.core.settings import Settings, derive_grpc_endpoint
+from w2z_dagster.core.schema import CollectionSchema
+from w2z_dagster.core.settings import BatchSize, Settings, derive_grpc_endpoint
 from w2z_dagster.core.sink import MilvusSink, open_sink
 from w2z_dagster.core.source import WeaviateSource, open_source
+
+MAX_RETRIES = Field(
+    3, ge=0, description="Retries of a transient failure of one call (MIGRATION_MAX_RETRIES)."
+)
+RETRY_DELAY = Field(
+    1.0, gt=0, description="First backoff in seconds; exponential, jittered, capped (MIGRATION_RETRY_DELAY)."
+)
 
 
 class WeaviateResource(dg.ConfigurableResource):
     """Source Weaviate, reached through the real weaviate-client over REST and gRPC."""
 
-    endpoint: str
-    grpc_endpoint: str | None = None
-    api_key: str | None = None
-    max_retries: int = 3
-    retry_delay: float = 1.0
+    endpoint: str = Field(description="Weaviate REST URL (WEAVIATE_ENDPOINT).")
+    grpc_endpoint: str | None = Field(
+        None,
+        description="Weaviate gRPC URL (WEAVIATE_GRPC_ENDPOINT); derived from the REST URL when unset: "
+        "same host, port 50051, or grpc-<host>:443 on Weaviate Cloud.",
+    )
+    api_key: str | None = Field(None, description="Weaviate API key (WEAVIATE_API_KEY); unset: anonymous.")
+    batch_size: BatchSize = Field(
+        250, description="Objects per cursor page and write (MIGRATION_BATCH_SIZE); run config overrides it."
+    )
+    include_collections: str = Field(
+        "*", description="Comma-separated shell patterns of collections to migrate (W2Z_INCLUDE_COLLECTIONS)."
+    )
+    exclude_collections: str = Field(
+        "",
+        description="Comma-separated shell patterns of collections to leave out (W2Z_EXCLUDE_COLLECTIONS).",
+    )
+    max_retries: int = MAX_RETRIES
+    retry_delay: float = RETRY_DELAY
+
+    def selected(self, available: list[str]) -> list[str]:
+        """The collections the patterns select, in the source's order."""
+        return selection.select(available, self.include_collections, self.exclude_collections)
 
     @contextmanager
     def open(self, include_blobs: bool = False) -> Iterator[WeaviateSource]:
@@ -41,25 +75,42 @@ class WeaviateResource(dg.ConfigurableResource):
 class ZillizResource(dg.ConfigurableResource):
     """Target Zilliz Cloud, Milvus, or a local Milvus Lite file."""
 
-    uri: str
-    api_key: str | None = None
-    database: str = "default"
-    profile: str | None = None
-    max_retries: int = 3
-    retry_delay: float = 1.0
-    store_blobs: bool = False
-    missing_vector: str = "reject"
-    max_vector_fields: int | None = None
-    vector_dimensions: str = ""
-    dead_letter_dir: str | None = None
+    uri: str = Field(
+        description="Zilliz Cloud / Milvus URI, or a Milvus Lite file (ZILLIZ_CLOUD_URI); may carry "
+        "user:password@, which is never shown."
+    )
+    api_key: str | None = Field(None, description="Zilliz API key or user:password (ZILLIZ_CLOUD_API_KEY).")
+    database: str = Field("default", description="Target database (ZILLIZ_CLOUD_DATABASE).")
+    profile: TargetProfile | None = Field(
+        None, description="Limits to enforce (ZILLIZ_TARGET_PROFILE); chosen from the URI when unset."
+    )
+    store_blobs: bool = Field(False, description="Store blob properties as base64 text (W2Z_STORE_BLOBS).")
+    missing_vector: Literal["reject", "null"] = Field(
+        "reject", description="What to do with an object missing a vector (W2Z_MISSING_VECTOR)."
+    )
+    max_vector_fields: int | None = Field(
+        None, ge=1, description="Vector fields the target allows per collection (W2Z_MAX_VECTOR_FIELDS)."
+    )
+    vector_dimensions: str = Field(
+        "", description="`name=dim,...` for vectors no object has yet (W2Z_VECTOR_DIMENSIONS)."
+    )
+    dead_letter_dir: str | None = Field(
+        None,
+        description="Where objects the target cannot hold are kept: a path or object-store URL every run "
+        "reads (W2Z_DEAD_LETTER_DIR); unset: beside the instance's local storage.",
+    )
+    max_retries: int = MAX_RETRIES
+    retry_delay: float = RETRY_DELAY
 
     def target_profile(self) -> TargetProfile:
-        return TargetProfile(self.profile) if self.profile else profile_for_uri(self.uri)
+        return self.profile or profile_for_uri(self.uri)
 
-    def mapping_options(self) -> MappingOptions:
-        return MappingOptions.from_settings(
+    def plan(self, schema: CollectionSchema) -> MigrationPlan:
+        """The mapping of `schema` onto this target, with the user's mapping choices."""
+        options = MappingOptions.from_settings(
             self.store_blobs, self.missing_vector, self.max_vector_fields, self.vector_dimensions
         )
+        return build_plan(schema, self.target_profile(), options)
 
     @contextmanager
     def open(self) -> Iterator[MilvusSink]:
@@ -75,18 +126,21 @@ def _secret(name: str, present: bool) -> dg.EnvVar | None:
 
 
 def _from_environment(name: str, value: str) -> str | dg.EnvVar:
-    """A value set in the environment goes in as EnvVar, so the UI shows its name (a URI may hold a password)."""
+    """Set in the environment, the value goes in as EnvVar too: a URI may carry a password."""
     return dg.EnvVar(name) if os.environ.get(name) else value
 
 
 def resources_from_settings(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    retries = {"max_retries": settings.migration_max_retries, "retry_delay": settings.migration_retry_delay}
     return {
         "weaviate": WeaviateResource(
             endpoint=settings.weaviate_endpoint,
             grpc_endpoint=settings.weaviate_grpc_endpoint,
             api_key=_secret("WEAVIATE_API_KEY", settings.weaviate_api_key is not None),
-            max_retries=settings.migration_max_retries,
-            retry_delay=settings.migration_retry_delay,
+            batch_size=settings.migration_batch_size,
+            include_collections=settings.include_collections,
+            exclude_collections=settings.exclude_collections,
+            **retries,
         ),
         "zilliz": ZillizResource(
             uri=_from_environment("ZILLIZ_CLOUD_URI", settings.zilliz_cloud_uri),
@@ -98,7 +152,6 @@ def resources_from_settings(settings: Settings) -> dict[str, dg.ConfigurableReso
             max_vector_fields=settings.max_vector_fields,
             vector_dimensions=settings.vector_dimensions,
             dead_letter_dir=settings.dead_letter_dir,
-            max_retries=settings.migration_max_retries,
-            retry_delay=settings.migration_retry_delay,
+            **retries,
         ),
     }

@@ -2,25 +2,30 @@
 
 import dagster as dg
 
-from w2z_dagster.core.settings import Settings
 from w2z_dagster.defs.jobs import migrate_collection_job
 from w2z_dagster.defs.partitions import collections_partitions
 
 
-@dg.schedule(
-    job=migrate_collection_job,
-    cron_schedule=Settings().sync_cron,
-    execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-)
-def nightly_sync_schedule(context: dg.ScheduleEvaluationContext) -> dg.SkipReason | list[dg.RunRequest]:
-    """One run per collection so a failing collection fails alone and shows red in the partitions view.
+def nightly_sync_schedule(cron: str) -> dg.ScheduleDefinition:
+    """The schedule at `cron` (W2Z_SYNC_CRON, UTC), built with the rest of the definitions."""
 
-    The run key carries the scheduled day: a tick evaluated twice (daemon restart) launches nothing new,
-    while the next night launches again.
-    """
-    collections = collections_partitions.get_partition_keys(dynamic_partitions_store=context.instance)
-    if not collections:
-        return dg.SkipReason("no collections discovered yet")
-    day = context.scheduled_execution_time.strftime("%Y-%m-%d")
-    return [dg.RunRequest(run_key=f"{day}:{c}", partition_key=c) for c in collections]
+    @dg.schedule(
+        name="nightly_sync_schedule",
+        job=migrate_collection_job,
+        cron_schedule=cron,
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+    )
+    def schedule(context: dg.ScheduleEvaluationContext) -> dg.SkipReason | list[dg.RunRequest]:
+        """One run per collection so a failing collection fails alone and shows red in the partitions view.
+
+        The run key carries the scheduled day: a tick evaluated twice (daemon restart) launches nothing
+        new, while the next night launches again.
+        """
+        collections = collections_partitions.get_partition_keys(dynamic_partitions_store=context.instance)
+        if not collections:
+            return dg.SkipReason("no collections discovered yet")
+        day = context.scheduled_execution_time.strftime("%Y-%m-%d")
+        return [dg.RunRequest(run_key=f"{day}:{c}", partition_key=c) for c in collections]
+
+    return schedule

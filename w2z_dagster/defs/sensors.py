@@ -2,8 +2,6 @@
 
 import dagster as dg
 
-from w2z_dagster.core import selection
-from w2z_dagster.core.settings import Settings
 from w2z_dagster.defs.partitions import collections_partitions
 from w2z_dagster.defs.resources import WeaviateResource
 
@@ -21,10 +19,8 @@ def discover_collections_sensor(
     Only partition requests are returned, never runs: what to migrate and when stays a decision of the
     operator or the nightly schedule. Removing a partition keeps its history in the catalog.
     """
-    settings = Settings()
     with weaviate.open() as source:
-        available = source.list_collections()
-    wanted = set(selection.select(available, settings.include_collections, settings.exclude_collections))
+        wanted = set(weaviate.selected(source.list_collections()))
     known = set(collections_partitions.get_partition_keys(dynamic_partitions_store=context.instance))
     added, removed = sorted(wanted - known), sorted(known - wanted)
     if not added and not removed:
