@@ -20,6 +20,7 @@ from pymilvus import MilvusClient
 
 from w2z_dagster.core.settings import derive_grpc_endpoint
 from w2z_dagster.core.source import connect
+from w2z_dagster.defs.io_managers import CATALOG, CatalogIOManager
 from w2z_dagster.defs.resources import WeaviateResource, ZillizResource
 
 pytest_plugins = [
@@ -71,8 +72,11 @@ def milvus_uri(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def resources(source: Source, milvus_uri: str) -> dict[str, dg.ConfigurableResource]:
+def resources(
+    source: Source, milvus_uri: str
+) -> dict[str, dg.ConfigurableResource | dg.ConfigurableIOManager]:
     return {
+        CATALOG: CatalogIOManager(),
         "weaviate": WeaviateResource(
             endpoint=source.endpoint,
             grpc_endpoint=source.grpc_endpoint,

@@ -18,10 +18,9 @@ import weaviate.classes.config as wc
 from weaviate.classes.data import DataObject
 from weaviate.classes.tenants import Tenant
 
-from w2z_dagster.defs.assets import migrated_batches, source_schema, verification_report, zilliz_collection
+from w2z_dagster.defs.assets import ASSETS, verification_report
 from w2z_dagster.defs.partitions import collections_partitions
 
-ASSETS = [source_schema, zilliz_collection, migrated_batches, verification_report]
 ALL_CHECKS = {"counts", "identity", "content", "schema", "search_parity", "rejects"}
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -140,7 +139,8 @@ def reverify(
 ) -> dg.ExecuteInProcessResult:
     """Only `verification_report`: proof of an existing copy, without migrating again."""
     return dg.materialize(
-        [verification_report],
+        ASSETS,
+        selection=[verification_report],
         partition_key=name,
         instance=instance,
         resources=resources,

@@ -10,6 +10,7 @@ import dagster as dg
 import pytest
 from pymilvus import MilvusClient
 
+from w2z_dagster.defs.io_managers import CATALOG, CatalogIOManager
 from w2z_dagster.defs.resources import WeaviateResource, ZillizResource
 from w2z_dagster_tests.milvus_proxy import FaultyMilvusProxy, faulty_proxy
 from w2z_dagster_tests.milvus_server import MilvusServer
@@ -31,7 +32,7 @@ class World:
     weaviate_overrides: dict = field(default_factory=dict)
     zilliz_overrides: dict = field(default_factory=dict)
 
-    def resources(self) -> dict[str, dg.ConfigurableResource]:
+    def resources(self) -> dict[str, dg.ConfigurableResource | dg.ConfigurableIOManager]:
         weaviate = {
             "endpoint": self.weaviate.http_url,
             "grpc_endpoint": f"http://127.0.0.1:{self.weaviate.grpc_port}",
@@ -41,6 +42,7 @@ class World:
         }
         zilliz = {"uri": self.proxy.uri, "api_key": ZILLIZ_KEY, "max_retries": 1, "retry_delay": 0.01}
         return {
+            CATALOG: CatalogIOManager(),
             "weaviate": WeaviateResource(**{**weaviate, **self.weaviate_overrides}),
             "zilliz": ZillizResource(**{**zilliz, **self.zilliz_overrides}),
         }

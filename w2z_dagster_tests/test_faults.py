@@ -10,6 +10,7 @@ import grpc
 import pytest
 from pymilvus import MilvusClient
 
+from w2z_dagster.defs.io_managers import CATALOG, CatalogIOManager
 from w2z_dagster.defs.resources import WeaviateResource, ZillizResource
 from w2z_dagster.lib.records import latest_checkpoint
 from w2z_dagster_tests.milvus_proxy import FaultyMilvusProxy, faulty_proxy
@@ -27,8 +28,11 @@ def proxy(milvus_server: MilvusServer) -> Iterator[FaultyMilvusProxy]:
         yield faulty
 
 
-def _resources(server: WeaviateTestServer, proxy: FaultyMilvusProxy) -> dict[str, dg.ConfigurableResource]:
+def _resources(
+    server: WeaviateTestServer, proxy: FaultyMilvusProxy
+) -> dict[str, dg.ConfigurableResource | dg.ConfigurableIOManager]:
     return {
+        CATALOG: CatalogIOManager(),
         "weaviate": WeaviateResource(
             endpoint=server.http_url,
             grpc_endpoint=f"http://{server.host}:{server.grpc_port}",

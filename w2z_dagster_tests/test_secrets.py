@@ -12,6 +12,7 @@ import pytest
 
 from w2z_dagster.cli.home import prepare_home
 from w2z_dagster.core.settings import load_settings
+from w2z_dagster.defs.io_managers import CATALOG, CatalogIOManager
 from w2z_dagster.defs.resources import WeaviateResource, ZillizResource, resources_from_settings
 from w2z_dagster_tests.milvus_proxy import faulty_proxy
 from w2z_dagster_tests.milvus_server import MilvusServer
@@ -62,6 +63,7 @@ def test_keys_appear_nowhere(
                 instance=instance,
                 raise_on_error=False,
                 resources={
+                    CATALOG: CatalogIOManager(),
                     "weaviate": WeaviateResource(
                         endpoint=server.http_url,
                         grpc_endpoint=f"http://127.0.0.1:{server.grpc_port}",
@@ -107,6 +109,7 @@ def test_a_password_in_an_unreachable_target_uri_appears_nowhere(
                 instance=instance,
                 raise_on_error=False,
                 resources={
+                    CATALOG: CatalogIOManager(),
                     "weaviate": WeaviateResource(
                         endpoint=server.http_url, grpc_endpoint=f"http://127.0.0.1:{server.grpc_port}"
                     ),

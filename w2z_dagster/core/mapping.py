@@ -208,6 +208,7 @@ class MigrationPlan(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     source: str
+    source_schema: CollectionSchema
     target: str
     profile: TargetProfile
     multi_tenant: bool
@@ -333,6 +334,7 @@ def build_plan(
         notes.append(f"collection '{schema.name}' is created as '{target}' (Milvus name rules)")
     return MigrationPlan(
         source=schema.name,
+        source_schema=schema,
         target=target,
         profile=profile,
         multi_tenant=schema.multi_tenant,

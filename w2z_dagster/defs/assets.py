@@ -16,6 +16,7 @@ from w2z_dagster.core.sync import SyncCounts, sync
 from w2z_dagster.core.verification import verify, verify_empty_source
 from w2z_dagster.core.verification.report import VerifyOptions
 from w2z_dagster.defs import checks
+from w2z_dagster.defs.io_managers import CATALOG
 from w2z_dagster.defs.partitions import collections_partitions
 from w2z_dagster.defs.resources import WeaviateResource, ZillizResource
 from w2z_dagster.lib import catalog, records
@@ -56,54 +57,49 @@ class MigrationConfig(dg.Config):
 
 @dg.asset(
     partitions_def=collections_partitions,
+    io_manager_key=CATALOG,
     group_name=GROUP,
     kinds={"weaviate"},
     owners=OWNERS,
 )
 @retry_transient_failures
-def source_schema(context: dg.AssetExecutionContext, weaviate: WeaviateResource) -> dg.MaterializeResult:
+def source_schema(
+    context: dg.AssetExecutionContext, weaviate: WeaviateResource
+) -> dg.Output[CollectionSchema]:
     """The Weaviate collection as w2z sees it: properties, vectors with observed dimensions, tenants, counts."""
     with weaviate.open() as source:
         schema = source.read_schema(context.partition_key)
-    return dg.MaterializeResult(
-        metadata={records.SCHEMA_KEY: records.as_metadata(schema), **catalog.schema_metadata(schema)}
-    )
+    return dg.Output(schema, metadata=catalog.schema_metadata(schema))
 
 
 @dg.asset(
     partitions_def=collections_partitions,
-    deps=[source_schema],
+    ins={"schema": dg.AssetIn(source_schema.key)},
+    io_manager_key=CATALOG,
     group_name=GROUP,
     kinds={"milvus"},
     owners=OWNERS,
 )
 @retry_transient_failures
-def zilliz_collection(context: dg.AssetExecutionContext, zilliz: ZillizResource) -> dg.MaterializeResult:
+def zilliz_collection(
+    context: dg.AssetExecutionContext, schema: CollectionSchema, zilliz: ZillizResource
+) -> dg.Output[MigrationPlan | None]:
     """The target collection, created from the mapped schema or accepted if an existing one matches it.
 
     Every target-side check (reachable, credentials, database, version, existing schema) and the run's
     batch settings are validated here, before the first write. An empty source whose vector dimensions
     cannot be known yet gets no target; the next materialization after objects arrive creates it.
     """
-    schema = records.recorded(
-        context.instance, source_schema.key, context.partition_key, records.SCHEMA_KEY, CollectionSchema
-    )
     _check_run_config(context)
     with zilliz.open() as sink:
         sink.check_version()
         if _dimensions_unknowable(schema):
             context.log.info(f"'{schema.name}' has no objects yet: no target created, nothing to migrate")
-            return dg.MaterializeResult(metadata={records.EMPTY_SOURCE_KEY: True, "created": False})
+            return dg.Output(None, metadata={"created": False})
         plan = zilliz.plan(schema)
         created = sink.ensure_collection(plan)
     context.log.info(f"{'Created' if created else 'Reusing matching'} target collection '{plan.target}'")
-    return dg.MaterializeResult(
-        metadata={
-            records.PLAN_KEY: records.as_metadata(plan),
-            "created": created,
-            **catalog.plan_metadata(plan),
-        }
-    )
+    return dg.Output(plan, metadata={"created": created, **catalog.plan_metadata(plan)})
 
 
 def _dimensions_unknowable(schema: CollectionSchema) -> bool:
@@ -115,8 +111,13 @@ def _batch_size(config: MigrationConfig, weaviate: WeaviateResource) -> int:
 
 
 def _check_run_config(context: dg.AssetExecutionContext) -> None:
-    """`migrated_batches` reads its config only after the target exists; bad values must stop the run first."""
-    raw = context.run.run_config.get("ops", {}).get("migrated_batches", {}).get("config", {})
+    """`migrated_batches` reads its config only after the target exists; bad values must stop the run first.
+
+    The run's config is read from the instance's record of the run, which a direct invocation (a unit
+    test) does not have: then there is nothing to check.
+    """
+    run = context.instance.get_run_by_id(context.run_id)
+    raw = (run.run_config if run else {}).get("ops", {}).get("migrated_batches", {}).get("config", {})
     config = MigrationConfig(**raw)
     if config.batch_size is not None:
         check_batch_size(config.batch_size)
@@ -126,7 +127,7 @@ def _check_run_config(context: dg.AssetExecutionContext) -> None:
 
 @dg.asset(
     partitions_def=collections_partitions,
-    deps=[zilliz_collection],
+    ins={"plan": dg.AssetIn(zilliz_collection.key)},
     group_name=GROUP,
     kinds={"weaviate", "milvus"},
     owners=OWNERS,
@@ -135,6 +136,7 @@ def _check_run_config(context: dg.AssetExecutionContext) -> None:
 def migrated_batches(
     context: dg.AssetExecutionContext,
     config: MigrationConfig,
+    plan: MigrationPlan | None,
     weaviate: WeaviateResource,
     zilliz: ZillizResource,
 ) -> Iterator[dg.AssetObservation | dg.MaterializeResult]:
@@ -147,8 +149,6 @@ def migrated_batches(
     once a copy is complete, later materializations (the nightly sync) only send what changed.
     """
     key = context.partition_key
-    schema = records.recorded(context.instance, source_schema.key, key, records.SCHEMA_KEY, CollectionSchema)
-    plan = records.recorded_plan(context.instance, zilliz_collection.key, key)
     batch_size = _batch_size(config, weaviate)
     previous = records.latest_checkpoint(context.instance, context.asset_key, key)
     started = time.perf_counter()
@@ -157,6 +157,7 @@ def migrated_batches(
         yield records.checkpoint_observation(context.asset_key, key, checkpoint)
         yield dg.MaterializeResult(metadata=catalog.empty_source_metadata())
         return
+    schema = plan.source_schema
     if previous is not None and previous.status is CheckpointStatus.COMPLETE and not config.restart:
         yield from _sync(context, weaviate, zilliz, schema, plan, batch_size, previous, started)
         return
@@ -258,6 +259,7 @@ class VerificationConfig(dg.Config):
 
 @dg.asset(
     partitions_def=collections_partitions,
+    ins={"schema": dg.AssetIn(source_schema.key), "plan": dg.AssetIn(zilliz_collection.key)},
     deps=[migrated_batches],
     group_name=GROUP,
     kinds={"weaviate", "milvus"},
@@ -268,17 +270,18 @@ class VerificationConfig(dg.Config):
 def verification_report(
     context: dg.AssetExecutionContext,
     config: VerificationConfig,
+    schema: CollectionSchema,
+    plan: MigrationPlan | None,
     weaviate: WeaviateResource,
     zilliz: ZillizResource,
 ) -> dg.MaterializeResult:
     """Proof that the copy is right before search traffic moves: counts, identity, content, schema,
     search parity and rejects, each an asset check; counts and identity block the run when they fail.
 
-    Reads the schema and plan the upstream assets recorded, so it can be rematerialized on its own.
+    Loads the schema and plan the upstream assets recorded, so it can be rematerialized on its own; a
+    copy is verified against the schema its plan was built from, `schema` serves an empty source.
     """
     key = context.partition_key
-    schema = records.recorded(context.instance, source_schema.key, key, records.SCHEMA_KEY, CollectionSchema)
-    plan = records.recorded_plan(context.instance, zilliz_collection.key, key)
     dead_letters = records.dead_letter_folder(context.instance, key, zilliz.dead_letter_dir)
     options = VerifyOptions(
         sample_size=config.sample_size,
@@ -290,7 +293,7 @@ def verification_report(
         if plan is None:
             report = verify_empty_source(source, schema)
         else:
-            report = verify(source, sink, schema, plan, options, dead_letters)
+            report = verify(source, sink, plan.source_schema, plan, options, dead_letters)
     for check in report.checks:
         context.log.info(f"{check.name}: {'PASS' if check.passed else 'FAIL'} - {check.summary}")
     return dg.MaterializeResult(

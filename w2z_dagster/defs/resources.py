@@ -23,6 +23,7 @@ from w2z_dagster.core.schema import CollectionSchema
 from w2z_dagster.core.settings import BatchSize, Settings, derive_grpc_endpoint
 from w2z_dagster.core.sink import MilvusSink, open_sink
 from w2z_dagster.core.source import WeaviateSource, open_source
+from w2z_dagster.defs.io_managers import CATALOG, CatalogIOManager
 
 MAX_RETRIES = Field(
     3, ge=0, description="Retries of a transient failure of one call (MIGRATION_MAX_RETRIES)."
@@ -130,9 +131,12 @@ def _from_environment(name: str, value: str) -> str | dg.EnvVar:
     return dg.EnvVar(name) if os.environ.get(name) else value
 
 
-def resources_from_settings(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+def resources_from_settings(
+    settings: Settings,
+) -> dict[str, dg.ConfigurableResource | dg.ConfigurableIOManager]:
     retries = {"max_retries": settings.migration_max_retries, "retry_delay": settings.migration_retry_delay}
     return {
+        CATALOG: CatalogIOManager(),
         "weaviate": WeaviateResource(
             endpoint=settings.weaviate_endpoint,
             grpc_endpoint=settings.weaviate_grpc_endpoint,

@@ -1,35 +1,23 @@
-"""What one asset recorded in the catalog, read back by the next one.
+"""What the assets record in the catalog besides their values: checkpoints, and where rejects live.
 
-The schema, the plan and the checkpoints travel through the Dagster instance as asset metadata, not
-through an IO manager: the catalog then shows exactly what each step worked from, and verification can
-be rematerialized on its own, from any process, without re-reading the source.
+Checkpoints are observations of `migrated_batches`, so the partition's history in the catalog is also
+where a new run resumes; they are recorded as the stream goes, at a bounded rate (`CheckpointRecorder`).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
 
 import dagster as dg
 from pydantic import BaseModel
 from upath import UPath
 
 from w2z_dagster.core.checkpoint import Checkpoint
-from w2z_dagster.core.mapping import MigrationPlan
 
-M = TypeVar("M", bound=BaseModel)
-
-SCHEMA_KEY = "w2z/schema"
-PLAN_KEY = "w2z/plan"
 CHECKPOINT_KEY = "w2z/checkpoint"
-EMPTY_SOURCE_KEY = "w2z/empty_source"
 DEFAULT_CHECKPOINT_INTERVAL = 2.0
 """Seconds between recorded checkpoints of a running migration (see `CheckpointRecorder`)."""
-
-
-class MissingRecordError(RuntimeError):
-    """Downstream asked for something upstream never recorded for this partition."""
 
 
 def as_metadata(model: BaseModel) -> dg.MetadataValue:
@@ -43,24 +31,6 @@ def _filter(asset: dg.AssetKey, partition: str) -> dg.AssetRecordsFilter:
 def latest_materialization(instance: dg.DagsterInstance, asset: dg.AssetKey, partition: str) -> dict | None:
     records = instance.fetch_materializations(_filter(asset, partition), limit=1).records
     return dict(records[0].asset_materialization.metadata) if records else None
-
-
-def recorded(instance: dg.DagsterInstance, asset: dg.AssetKey, partition: str, key: str, model: type[M]) -> M:
-    metadata = latest_materialization(instance, asset, partition) or {}
-    if key not in metadata:
-        raise MissingRecordError(
-            f"'{asset.to_user_string()}' has no materialization for partition '{partition}' yet: "
-            "materialize it (or the whole chain) first"
-        )
-    return model.model_validate(metadata[key].value)
-
-
-def recorded_plan(instance: dg.DagsterInstance, asset: dg.AssetKey, partition: str) -> MigrationPlan | None:
-    """The plan `zilliz_collection` recorded, or None when it found an empty source and created nothing."""
-    metadata = latest_materialization(instance, asset, partition) or {}
-    if EMPTY_SOURCE_KEY in metadata:
-        return None
-    return recorded(instance, asset, partition, PLAN_KEY, MigrationPlan)
 
 
 def latest_checkpoint(instance: dg.DagsterInstance, asset: dg.AssetKey, partition: str) -> Checkpoint | None:
