@@ -196,13 +196,12 @@ def w2z(setup: Setup) -> Timed:
 
     from w2z_dagster.cli.runs import materialize_collection, register_partitions
     from w2z_dagster.definitions import defs
+    from w2z_dagster.defs.assets import ASSETS, migrated_batches
 
     definitions = defs()
     instance = dg.DagsterInstance.get()
     register_partitions(instance, [data.COLLECTION])
-    prepared = materialize_collection(
-        definitions, instance, data.COLLECTION, assets=("source_schema", "zilliz_collection")
-    )
+    prepared = materialize_collection(definitions, instance, data.COLLECTION, assets=ASSETS[:2])
     if not prepared.success:
         raise RuntimeError("preparing the schema and target collection failed")
     config: dict[str, Any] = {
@@ -213,9 +212,7 @@ def w2z(setup: Setup) -> Timed:
     if setup.limit is not None:
         config["limit"] = setup.limit
     clock = _Stopwatch()
-    result = materialize_collection(
-        definitions, instance, data.COLLECTION, config, assets=("migrated_batches",)
-    )
+    result = materialize_collection(definitions, instance, data.COLLECTION, config, assets=[migrated_batches])
     timed = clock.stop(0, "")
     if not result.success:
         raise RuntimeError("the migrated_batches run failed")

@@ -23,9 +23,9 @@ from w2z_dagster.core import selection
 from w2z_dagster.core.profiles import TargetProfile
 from w2z_dagster.core.settings import SettingsError, load_settings
 
-# authlib (under weaviate-client) forces its deprecation warnings on at import, and Dagster its preview
-# warnings; no w2z user can act on them, and they would break the promise of one clear line on stderr for
-# bad input. Every command module imports this one first, so this is where both are first imported.
+# authlib (under weaviate-client) forces its deprecation warnings on at import; no w2z user can act on
+# them, and they would break the promise of one clear line on stderr for bad input. Every command module
+# imports this one first, so this is the one place weaviate-client is first imported.
 with warnings.catch_warnings(record=True):
     import dagster as dg
 
@@ -72,10 +72,9 @@ class Context:
     @cached_property
     def definitions(self) -> dg.Definitions:
         """The code location's definitions from this context's settings, for the runs the CLI starts."""
-        with warnings.catch_warnings(record=True):
-            from w2z_dagster.definitions import build_definitions
+        from w2z_dagster.definitions import build_definitions
 
-            return build_definitions(self.settings)
+        return build_definitions(self.settings)
 
     @property
     def batch_size(self) -> int:

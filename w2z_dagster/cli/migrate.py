@@ -31,7 +31,7 @@ def command(ctx: Context) -> int:
         return 0
     check_target(ctx)
     config = {"batch_size": ctx.batch_size, "limit": args.limit, "restart": args.restart}
-    assets = runs.MIGRATION_ASSETS if args.limit is None else runs.MIGRATION_ASSETS[:-1]
+    assets = runs.ASSETS if args.limit is None else runs.ASSETS[:-1]
     if args.limit is not None:
         log.info(f"--limit {args.limit}: verification is skipped, a partial copy cannot match the source")
     with open_instance() as instance:
@@ -49,7 +49,7 @@ def run_each(
     names: Sequence[str],
     verb: str,
     config: dict[str, object] | None,
-    assets: Sequence[str],
+    assets: Sequence[dg.AssetsDefinition],
 ) -> list[tuple[RunSummary, float]]:
     """One run per collection, in order; an exception in one is recorded and the next one still runs."""
     limit = (config or {}).get("limit")

@@ -15,10 +15,16 @@ from typing import Any
 import dagster as dg
 from pydantic import BaseModel
 
+from w2z_dagster.defs.assets import (
+    ASSETS,
+    migrated_batches,
+    source_schema,
+    verification_report,
+    zilliz_collection,
+)
 from w2z_dagster.defs.partitions import collections_partitions
 from w2z_dagster.lib import records
 
-MIGRATION_ASSETS = ("source_schema", "zilliz_collection", "migrated_batches", "verification_report")
 RUN_LOGGER = "w2z.run"
 # A run the CLI reported as failed must not be relaunched behind the user's back by the retry daemon.
 CLI_TAGS = {"w2z/launched_by": "cli", "dagster/max_retries": "0"}
@@ -40,7 +46,7 @@ def materialize_collection(
     instance: dg.DagsterInstance,
     collection: str,
     migration_config: Mapping[str, Any] | None = None,
-    assets: Sequence[str] = MIGRATION_ASSETS,
+    assets: Sequence[dg.AssetsDefinition] = ASSETS,
     resources: Mapping[str, Any] | None = None,
     on_event: EventListener | None = None,
     tags: Mapping[str, str] | None = None,
@@ -52,8 +58,8 @@ def materialize_collection(
     """
     job = definitions.resolve_implicit_global_asset_job_def()
     run_config: dict[str, Any] = {}
-    if migration_config and "migrated_batches" in assets:
-        run_config["ops"] = {"migrated_batches": {"config": dict(migration_config)}}
+    if migration_config and migrated_batches in assets:
+        run_config["ops"] = {migrated_batches.op.name: {"config": dict(migration_config)}}
     run_id = str(uuid.uuid4())
     if on_event is not None:
         run_config["loggers"] = {"console": {"config": {"log_level": "CRITICAL"}}}
@@ -63,7 +69,7 @@ def materialize_collection(
         instance=instance,
         run_config=run_config or None,
         resources=resources,
-        asset_selection=[dg.AssetKey(a) for a in assets],
+        asset_selection=[a.key for a in assets],
         raise_on_error=False,
         run_id=run_id,
         tags=tags,
@@ -98,7 +104,7 @@ class RunWatcher:
         failed_step = event.event_type == dg.DagsterEventType.STEP_FAILURE
         self._log.log(entry.level if failed_step else logging.DEBUG, message)
         metadata = _event_metadata(event)
-        if event.asset_key == dg.AssetKey("source_schema") and "object_count" in metadata:
+        if event.asset_key == source_schema.key and "object_count" in metadata:
             self._on_total(int(metadata["object_count"].value))
         elif event.event_type == dg.DagsterEventType.ASSET_OBSERVATION and "objects" in metadata:
             self._on_objects(int(metadata["objects"].value))
@@ -154,12 +160,12 @@ class RunSummary(BaseModel):
 
 def summarize(collection: str, result: dg.ExecuteInProcessResult) -> RunSummary:
     materialized = {
-        e.asset_key.to_user_string(): e.step_materialization_data.materialization.metadata
+        e.asset_key: e.step_materialization_data.materialization.metadata
         for e in result.get_asset_materialization_events()
         if e.asset_key is not None
     }
-    migrated = materialized.get("migrated_batches", {})
-    report = materialized.get("verification_report", {})
+    migrated = materialized.get(migrated_batches.key, {})
+    report = materialized.get(verification_report.key, {})
     return RunSummary(
         collection=collection,
         run_id=result.run_id,
@@ -186,6 +192,6 @@ def _run_error(result: dg.ExecuteInProcessResult) -> str:
 
 def missing_record_message(instance: dg.DagsterInstance, collection: str) -> str | None:
     """Why verification alone cannot run for `collection` yet, or None when the plan is recorded."""
-    if records.latest_materialization(instance, dg.AssetKey("zilliz_collection"), collection) is None:
+    if records.latest_materialization(instance, zilliz_collection.key, collection) is None:
         return f"collection '{collection}' has not been migrated with this DAGSTER_HOME: run `w2z migrate -c {collection}` first"
     return None

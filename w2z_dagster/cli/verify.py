@@ -30,7 +30,7 @@ def command(ctx: Context) -> int:
             names = [n for n in names if runs.missing_record_message(instance, n) is None]
             if not names:
                 log.warning("No migrated collection to verify with this DAGSTER_HOME")
-        summaries = run_each(ctx, instance, names, "Verifying collection", None, ["verification_report"])
+        summaries = run_each(ctx, instance, names, "Verifying collection", None, [runs.verification_report])
     table = new_table("Collection", "Verification", "Result", "Run", title="Verification")
     for summary, _ in summaries:
         table.add_row(summary.collection, verdict(summary), summary.outcome, summary.run_id)
