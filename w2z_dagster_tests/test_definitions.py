@@ -1,10 +1,13 @@
 """The code location loads and validates as the UI would load it."""
 
 import dagster as dg
+from syrupy.assertion import SnapshotAssertion
 
 from w2z_dagster.definitions import defs
 
 DEFS = defs()
+VALUED = {dg.AssetKey("source_schema"), dg.AssetKey("zilliz_collection")}
+"""The assets whose outputs are values other assets load; the rest record metadata only."""
 
 
 def test_definitions_load_and_validate() -> None:
@@ -28,3 +31,47 @@ def test_every_asset_is_partitioned_grouped_and_described() -> None:
 def test_runs_execute_in_one_process() -> None:
     job = DEFS.resolve_implicit_global_asset_job_def()
     assert job.executor_def.name == "in_process"
+
+
+def _shape(defs: dg.Definitions) -> dict[str, object]:
+    """What a reviewer should see change when the code location changes: names, wiring and policies."""
+    graph = defs.resolve_asset_graph()
+    assets = {}
+    for spec in sorted(defs.resolve_all_asset_specs(), key=lambda s: s.key.to_user_string()):
+        assets[spec.key.to_user_string()] = {
+            "deps": sorted(d.asset_key.to_user_string() for d in spec.deps),
+            "group": spec.group_name,
+            "kinds": sorted(spec.kinds),
+            "partitions": spec.partitions_def.name if spec.partitions_def else None,
+            "values_in": graph.get(spec.key).io_manager_key if spec.key in VALUED else None,
+        }
+    checks = {
+        f"{key.asset_key.to_user_string()}:{key.name}": {"blocking": graph.get_check_spec(key).blocking}
+        for key in sorted(graph.asset_check_keys, key=lambda k: k.name)
+    }
+    job = defs.resolve_job_def("migrate_collection_job")
+    schedule = defs.resolve_schedule_def("nightly_sync_schedule")
+    sensor = defs.resolve_sensor_def("discover_collections_sensor")
+    return {
+        "assets": assets,
+        "checks": checks,
+        "job": sorted(k.to_user_string() for k in job.asset_layer.selected_asset_keys),
+        "executor": job.executor_def.name,
+        "schedule": [
+            schedule.cron_schedule,
+            schedule.execution_timezone,
+            schedule.job_name,
+            schedule.default_status.value,
+        ],
+        "sensor": [
+            sensor.minimum_interval_seconds,
+            sensor.default_status.value,
+            sorted(sensor.required_resource_keys),
+        ],
+        "resources": {key: type(value).__name__ for key, value in sorted(defs.resources.items())},
+    }
+
+
+def test_the_definitions_match_their_snapshot(snapshot: SnapshotAssertion) -> None:
+    """`pytest --snapshot-update` rewrites the snapshot after an intended change; review its diff."""
+    assert _shape(DEFS) == snapshot
