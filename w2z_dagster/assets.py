@@ -155,7 +155,7 @@ def migrated_batches(
         yield dg.MaterializeResult(metadata=catalog.empty_source_metadata())
         return
     if previous is not None and previous.status is CheckpointStatus.COMPLETE and not config.restart:
-        yield from _sync(context, weaviate, zilliz, schema, plan, batch_size, previous, started)
+        yield from _sync(context, weaviate, zilliz, schema, plan, config, previous, started)
         return
     checkpoint = _starting_checkpoint(context, previous, config.restart)
     dead_letters = DeadLetters(records.dead_letter_path(context.instance, key), resume=checkpoint.resumable)
@@ -200,7 +200,7 @@ def _sync(
     zilliz: ZillizResource,
     schema: CollectionSchema,
     plan: MigrationPlan,
-    batch_size: int,
+    config: MigrationConfig,
     previous: Checkpoint,
     started: float,
 ) -> Iterator[dg.AssetObservation | dg.MaterializeResult]:
@@ -208,7 +208,9 @@ def _sync(
     dead_letters = DeadLetters(records.dead_letter_path(context.instance, key), resume=False)
     totals = SyncCounts()
     with weaviate.open(plan.reads_blobs) as source, zilliz.open() as sink:
-        for tenant, counts in sync(source, sink, schema, plan, batch_size):
+        for tenant, counts in sync(
+            source, sink, schema, plan, _batch_size(config), max_write_mb_per_s=config.max_write_mb_per_s
+        ):
             dead_letters.extend(counts.rejects)
             totals.add(counts)
             context.log.info(catalog.sync_line(tenant, counts))
