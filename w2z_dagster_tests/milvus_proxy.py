@@ -28,7 +28,7 @@ MERR = {
     5: ("service internal error", common_pb2.UnexpectedError, False, False),
     6: ("cross cluster routing", common_pb2.UnexpectedError, False, False),
     8: ("rate limit exceeded", common_pb2.RateLimit, True, False),
-    9: ("quota exceeded[reason=memory quota exhausted]", common_pb2.ForceDeny, False, False),
+    9: ("quota exceeded", common_pb2.ForceDeny, False, False),
     11: ("time tick long delay", common_pb2.TimeTickLongDelay, False, False),
     109: ("collection schema mismatch", common_pb2.SchemaMismatch, False, True),
     1100: ("invalid parameter", common_pb2.IllegalArgument, False, True),
@@ -84,6 +84,8 @@ class FaultyMilvusProxy:
     calls: Counter[str] = field(default_factory=Counter)
     failures: Counter[str] = field(default_factory=Counter)
     answers: dict[str, _Answer] = field(default_factory=dict)
+    sizes: dict[str, list[int]] = field(default_factory=dict)
+    """Bytes of every request by method, refused ones included."""
     answered: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
     token: str | None = None
@@ -184,6 +186,8 @@ class _Forwarder(grpc.GenericRpcHandler):
             self._authenticate(context)
             if self._proxy.version is not None and method.endswith("/GetVersion"):
                 return milvus_pb2.GetVersionResponse(version=self._proxy.version).SerializeToString()
+            with self._proxy.lock:
+                self._proxy.sizes.setdefault(method.rsplit("/", 1)[-1], []).append(len(request))
             code = self._proxy.injected(method)
             if code is None and len(request) > self._proxy.max_request_bytes:
                 with self._proxy.lock:
