@@ -222,6 +222,11 @@ class MilvusSink:
         off for it: a retried insert whose first attempt did land would duplicate rows. Whatever makes the
         insert fail, the rows then go the idempotent upsert way, which retries and bisects as usual.
         `packed` is `pack(target, rows)` done earlier; it is used for these very rows only.
+
+        Only an input error (Milvus blames the data) is bisected down to the rows at fault; a request too
+        large for the server is halved at once. Any other server error the retries could not absorb
+        fails the write as a `SinkError` naming its code, so no row is blamed and no checkpoint moves
+        past it; backpressure that outlasts its long backoff surfaces as `Overloaded`.
         """
         if not rows:
             return []
