@@ -8,7 +8,9 @@ import weaviate.classes.config as wc
 from pymilvus import MilvusClient
 from weaviate.classes.data import DataObject
 from weaviate.classes.query import Filter
+from weaviate.classes.tenants import Tenant, TenantActivityStatus
 
+from w2z_dagster.defs.assets import source_schema, verification_report
 from w2z_dagster_tests.seeding import (
     ARTICLE_PROPERTIES,
     ASSETS,
@@ -97,3 +99,38 @@ def test_an_empty_collection_migrates_to_nothing_and_verifies(
 
     assert (metadata["mode"], metadata["objects"]) == ("empty source", 0)
     assert not MilvusClient(milvus_uri).has_collection("Nothing")
+
+
+def test_a_tenant_deleted_in_weaviate_fails_verification_until_sync_deletes_its_rows(
+    source_client: weaviate.WeaviateClient, instance: dg.DagsterInstance, resources: dict, milvus_uri: str
+) -> None:
+    seed_multi_tenant(source_client, "Shared", ["a", "b", "cold"], n=6)
+    shared = source_client.collections.use("Shared")
+    instance.add_dynamic_partitions("weaviate_collections", ["Shared"])
+    _materialize(instance, resources, "Shared")
+    shared.tenants.update([Tenant(name="cold", activity_status=TenantActivityStatus.INACTIVE)])
+    shared.tenants.remove(["b"])
+
+    stale = dg.materialize(
+        ASSETS,
+        selection=[source_schema, verification_report],
+        partition_key="Shared",
+        instance=instance,
+        resources=resources,
+        raise_on_error=False,
+    )
+    synced = _materialize(instance, resources, "Shared")
+
+    assert not stale.success
+    counts = next(e for e in stale.get_asset_check_evaluations() if e.check_name == "counts")
+    assert not counts.passed
+    assert counts.description == (
+        "weaviate 6 / milvus 6; 6 row(s) of tenant(s) Weaviate no longer has (b); "
+        "1 inactive tenant(s) not verified"
+    )
+    assert counts.metadata["milvus_rows_of_deleted_tenants"].value == 6
+    assert (synced["mode"], synced["deleted"], synced["unchanged"]) == ("sync", 6, 6)
+    milvus = MilvusClient(milvus_uri)
+    assert milvus.query("Shared", filter="", output_fields=["count(*)"])[0]["count(*)"] == 12
+    assert milvus.query("Shared", filter='tenant == "b"', output_fields=["count(*)"])[0]["count(*)"] == 0
+    assert milvus.query("Shared", filter='tenant == "cold"', output_fields=["count(*)"])[0]["count(*)"] == 6

@@ -555,3 +555,19 @@ def test_every_type_round_trips_through_milvus_lite(tmp_path: Path) -> None:
     newer = client.query(plan.target, filter='p_date > "2024-05-06T05:08:09.000000Z"', output_fields=["id"])
     assert sorted(r["id"] for r in newer) == [f"A:{U1}", f"B:{U1}"]
     client.close()
+
+
+def test_a_refused_row_keeps_its_cursor_page_vectors_bit_exact_as_json() -> None:
+    plan = plan_for(multi_tenant=True)
+    raw = np.frombuffer(np.array([0.1, -3.4028235e38, 1e-45, 7.0], dtype="<f4").tobytes(), dtype="<f4")
+    page = [
+        SourceObject(uuid=U1, tenant="t", properties={"p_text": "ok"}, vectors={"v": raw}),
+        SourceObject(uuid=U2, tenant="t", properties={"p_text": "kept"}, vectors={"v": raw}),
+    ]
+
+    (reject,) = transform.target_refused(page, {primary_key(plan, U2, "t"): "invalid parameter"}, plan)
+
+    assert (reject.uuid, reject.tenant, reject.reason) == (U2, "t", "target refused: invalid parameter")
+    back = json.loads(reject.model_dump_json())["object"]
+    assert np.asarray(back["vectors"]["v"], dtype="<f4").tobytes() == raw.tobytes()
+    assert back["properties"]["p_text"] == "kept"

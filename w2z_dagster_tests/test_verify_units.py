@@ -125,6 +125,12 @@ class FakeSink:
     def count(self, plan: MigrationPlan, tenant: str | None = None) -> int:
         return len(self._of(tenant))
 
+    def count_outside(self, plan: MigrationPlan, tenants: Sequence[str]) -> int:
+        return sum(r["tenant"] not in tenants for r in self.rows.values())
+
+    def tenants_outside(self, plan: MigrationPlan, tenants: Sequence[str]) -> Iterator[str]:
+        yield from sorted({r["tenant"] for r in self.rows.values()} - set(tenants))
+
     def ids(self, plan: MigrationPlan, tenant: str | None, fields: Sequence[str] = ()) -> Iterator[dict]:
         for r in self._of(tenant):
             yield {"id": r["id"], **{f: r[f] for f in fields}}
@@ -413,6 +419,26 @@ def test_counts_per_tenant() -> None:
 
     assert result.numbers["weaviate"] == 8 and result.numbers["milvus"] == 9
     assert result.mismatches == [{"tenant": "b", "weaviate": 4, "milvus": 5, "detail": "count differs"}]
+
+
+def test_rows_of_a_tenant_weaviate_no_longer_has_fail_the_counts() -> None:
+    schema, plan, source, sink = _pair(3, tenants=["a", "b"])
+    sink.rows.update({f"gone:{i}": {"id": f"gone:{i}", "tenant": "gone"} for i in range(2)})
+
+    result = check_counts(source, sink, schema, plan)
+
+    assert not result.passed
+    assert result.numbers["milvus_rows_of_deleted_tenants"] == 2
+    assert result.numbers["tenants_differing"] == 0
+    assert result.mismatches == [
+        {
+            "tenant": "gone",
+            "weaviate": 0,
+            "milvus": 2,
+            "detail": "tenant no longer in Weaviate: the next sync deletes its rows",
+        }
+    ]
+    assert result.summary == "weaviate 6 / milvus 6; 2 row(s) of tenant(s) Weaviate no longer has (gone)"
 
 
 def test_inactive_tenants_are_reported_as_not_verified_not_as_equal() -> None:

@@ -3,11 +3,13 @@
 Writes are upserts keyed by the Weaviate UUID (inserts only where the stream proves no key can repeat),
 so replaying a write after a crash never duplicates a row.
 A batch the target refuses because of one bad row is bisected, so every good row still lands and only the
-bad ones come back as rejects.
+bad ones come back as rejects. Only an input error (the server blames the data) is bisected: a server
+failure is never blamed on the rows (see `write`).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -19,20 +21,15 @@ from google.protobuf.internal.encoder import _VarintBytes
 from pymilvus import DataType, MilvusClient, MilvusException
 from pymilvus.client.prepare import Prepare
 from pymilvus.client.types import LoadState
-from pymilvus.exceptions import DataNotMatchException, ParamError
+from pymilvus.exceptions import DataNotMatchException, ParamError, SchemaMismatchRetryableException
 from pymilvus.grpc_gen import milvus_pb2, schema_pb2
 
 from w2z_dagster.core.mapping import FieldRole, IndexPlan, MigrationPlan, MilvusField, plan_matches
-from w2z_dagster.core.retry import RetryPolicy, grpc_status
+from w2z_dagster.core.retry import RetryPolicy, grpc_status, is_input_error, is_transient, too_large
 from w2z_dagster.core.uri import REDACTED, redacted, uri_secrets
 
 STRONG = "Strong"
 ID_PAGE = 5000
-# Milvus status codes that blame the data, old and new numbering: IllegalArgument, IllegalDimension,
-# ParameterInvalid, ParameterMissing, ParameterTooLarge. Anything else (auth, missing collection,
-# an outage) is the run's problem, not one row's, and must fail the run instead of dead-lettering rows.
-ROW_ERROR_CODES = {5, 6, 1100, 1101, 1102}
-TOO_LARGE_WORDS = ("larger than max", "exceeds the maximum", "message too large", "request is too large")
 
 
 MIN_VERSION = (2, 5)
@@ -230,6 +227,11 @@ class MilvusSink:
         off for it: a retried insert whose first attempt did land would duplicate rows. Whatever makes the
         insert fail, the rows then go the idempotent upsert way, which retries and bisects as usual.
         `packed` is `pack(target, rows)` done earlier; it is used for these very rows only.
+
+        Only an input error (Milvus blames the data) is bisected down to the rows at fault; a request too
+        large for the server is halved at once. Any other server error the retries could not absorb
+        fails the write as a `SinkError` naming its code, so no row is blamed and no checkpoint moves
+        past it; backpressure that outlasts its long backoff surfaces as `Overloaded`.
         """
         if not rows:
             return []
@@ -241,21 +243,53 @@ class MilvusSink:
             except Exception:  # the upsert below is correct whatever the insert left behind
                 pass
         try:
-            self.retry.call(lambda: self._send(target, rows, False, ready))
+            self._upsert(target, rows, ready)
             return []
         except Exception as exc:
-            if not (_row_error(exc) or _too_large(exc)):
+            if too_large(exc):
+                if len(rows) == 1:
+                    raise SinkError(
+                        f"the target refuses even a single row as too large ({_reason(exc)}): raise the "
+                        "server's gRPC message limit (proxy.grpc.serverMaxRecvSize) or exclude the property"
+                    ) from None
+            elif isinstance(exc, SchemaMismatchRetryableException):
+                raise SinkError(
+                    f"target collection '{target}' kept changing while w2z wrote to it (schema mismatch "
+                    "again after describing it anew): stop whatever alters it, then run again"
+                ) from None
+            elif _row_error(exc):
+                if len(rows) == 1:
+                    return [(rows[0], _reason(exc))]
+            elif isinstance(exc, MilvusException) and not is_transient(exc):
+                raise SinkError(
+                    f"the target failed a write of {len(rows)} rows (code {exc.code}: {_reason(exc)}); "
+                    "nothing after the last checkpoint is recorded: run again to resume once the target is "
+                    "healthy"
+                ) from None
+            else:
                 raise
-            if len(rows) == 1:
-                if _too_large(exc):
-                    raise
-                return [(rows[0], _reason(exc))]
             half = len(rows) // 2
             return self.write(target, rows[:half]) + self.write(target, rows[half:])
 
+    def _upsert(self, target: str, rows: list[dict[str, Any]], packed: Packed | None) -> None:
+        """One upsert, retried; a target altered since it was described is described again, once.
+
+        The request carries the described `update_timestamp`; Milvus refuses it with SchemaMismatch once
+        the collection changed (a field added, a property altered), and a fresh description fixes that.
+        """
+        try:
+            self.retry.call(lambda: self._send(target, rows, False, packed))
+        except SchemaMismatchRetryableException:
+            self._write_schemas.pop(target, None)
+            self.retry.call(lambda: self._send(target, rows, False, None))
+
     def _send(self, target: str, rows: list[dict[str, Any]], insert: bool, packed: Packed | None) -> None:
         """One insert or upsert request, packed column by column when `_columns` can (see there)."""
-        retries: dict[str, Any] = {"retry_times": 0} if insert else {}
+        # Rate limits are backpressure that `RetryPolicy` waits out and reports; pymilvus would retry them
+        # silently for minutes.
+        retries: dict[str, Any] = {"retry_on_rate_limit": False}
+        if insert:
+            retries["retry_times"] = 0
         packed = packed or self._pack(target, rows)
         if packed.columns is None:
             (self.client.insert if insert else self.client.upsert)(target, rows, **retries)
@@ -274,7 +308,9 @@ class MilvusSink:
                 target, [], insert_param=request, schema=packed.described, context=context, **retries
             )
         else:
-            handler.upsert(target, [], upsert_param=request, schema=packed.described, context=context)
+            handler.upsert(
+                target, [], upsert_param=request, schema=packed.described, context=context, **retries
+            )
 
     def _write_schema(self, target: str, row: dict[str, Any]) -> dict[str, Any]:
         """The described target, fetched again when the rows stop matching it (a recreated target)."""
@@ -306,6 +342,49 @@ class MilvusSink:
             return ""
         field = plan.field_by_role(FieldRole.TENANT).name
         return f'{field} == "{tenant}"'
+
+    def _outside_filter(self, plan: MigrationPlan, tenants: Sequence[str]) -> str:
+        field = plan.field_by_role(FieldRole.TENANT).name
+        return f"{field} not in {json.dumps(list(tenants))}" if tenants else f'{field} != ""'
+
+    def count_outside(self, plan: MigrationPlan, tenants: Sequence[str]) -> int:
+        """Exact `count(*)` of the rows of every tenant not in `tenants` (tenants Weaviate no longer has)."""
+        if not self._loaded(plan.target):
+            return 0
+        result = self.retry.call(
+            lambda: self.client.query(
+                plan.target,
+                filter=self._outside_filter(plan, tenants),
+                output_fields=["count(*)"],
+                consistency_level=STRONG,
+            )
+        )
+        return int(result[0]["count(*)"])
+
+    def tenants_outside(self, plan: MigrationPlan, tenants: Sequence[str]) -> Iterator[str]:
+        """The tenants the target holds rows of that are not in `tenants`, one query each.
+
+        Milvus has no DISTINCT; asking for one row outside every tenant seen so far costs one query per
+        tenant, however many rows each has.
+        """
+        if not self._loaded(plan.target):
+            return
+        field = plan.field_by_role(FieldRole.TENANT).name
+        seen = list(tenants)
+        while rows := self.retry.call(
+            lambda: self.client.query(
+                plan.target,
+                filter=self._outside_filter(plan, seen),
+                output_fields=[field],
+                limit=1,
+                consistency_level=STRONG,
+            )
+        ):
+            seen.append(rows[0][field])
+            yield rows[0][field]
+
+    def delete_tenant(self, plan: MigrationPlan, tenant: str) -> None:
+        self.retry.call(lambda: self.client.delete(plan.target, filter=self._tenant_filter(plan, tenant)))
 
     def _loaded(self, target: str) -> bool:
         """Whether the target exists, loading it first: Milvus keeps a reopened collection released."""
@@ -466,14 +545,10 @@ def _columns(described: dict[str, Any], rows: list[dict[str, Any]]) -> list[sche
 
 
 def _row_error(exc: BaseException) -> bool:
-    if isinstance(exc, (DataNotMatchException, ParamError)):
-        return True
-    return isinstance(exc, MilvusException) and isinstance(exc.code, int) and exc.code in ROW_ERROR_CODES
-
-
-def _too_large(exc: BaseException) -> bool:
-    text = str(exc).lower()
-    return any(word in text for word in TOO_LARGE_WORDS)
+    """Whether the rows are at fault: pymilvus refused them before sending, or Milvus called it input."""
+    if isinstance(exc, SchemaMismatchRetryableException):
+        return False
+    return isinstance(exc, (DataNotMatchException, ParamError)) or is_input_error(exc)
 
 
 def _reason(exc: BaseException) -> str:

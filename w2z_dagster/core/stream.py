@@ -22,7 +22,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-import numpy as np
 from pydantic import BaseModel
 
 from w2z_dagster.core.checkpoint import Checkpoint
@@ -32,10 +31,9 @@ from w2z_dagster.core.mapping import FieldRole, MigrationPlan
 from w2z_dagster.core.schema import CollectionSchema, SourceObject
 from w2z_dagster.core.sink import MilvusSink, Packed
 from w2z_dagster.core.source import WeaviateSource
-from w2z_dagster.core.transform import Reject, TransformResult, primary_key, to_rows
+from w2z_dagster.core.transform import Reject, TransformResult, target_refused, to_rows
+from w2z_dagster.core.write_budget import DEFAULT_WRITE_BYTES, rows_bytes, split_rows
 
-DEFAULT_WRITE_BYTES = 16 * 1024 * 1024
-"""A quarter of the 64 MB request limit of Milvus and Zilliz Cloud, leaving room for encoding overhead."""
 JOIN_SECONDS = 30
 
 _END = object()
@@ -86,19 +84,6 @@ def _pages(
             yield tenant, page
             if budget == 0:
                 return
-
-
-def _size(value: Any) -> int:
-    """Approximate bytes on the wire; good enough for a request budget and a rate cap."""
-    if isinstance(value, np.ndarray):
-        return value.nbytes
-    if isinstance(value, str):
-        return len(value)
-    if isinstance(value, dict):
-        return sum(len(k) + _size(v) for k, v in value.items()) + 2
-    if isinstance(value, list | tuple):
-        return sum(_size(v) for v in value) + 2
-    return 8
 
 
 @dataclass
@@ -221,7 +206,7 @@ class _Pipeline:
             return None
         tenant, objects = item
         result = to_rows(objects, self._options.plan)
-        nbytes = sum(_size(v) for row in result.rows for v in row.values())
+        nbytes = rows_bytes(result.rows)
         return _Page(tenant, objects, result, nbytes)
 
     def _emit(self, group: list[_Page]) -> None:
@@ -262,7 +247,9 @@ class _Pipeline:
                 refused[row[pk]] = reason
         seconds = time.perf_counter() - started
         rejects = [
-            r for page in group for r in page.result.rejects + _refused(refused, page, self._options.plan)
+            r
+            for page in group
+            for r in page.result.rejects + target_refused(page.objects, refused, self._options.plan)
         ]
         read = sum(len(page.objects) for page in group)
         last = group[-1]
@@ -303,32 +290,7 @@ def _requests(
     Only a single page larger than a write can need more than one request.
     """
     rows = [row for page in group for row in page.result.rows]
-    nbytes = sum(page.nbytes for page in group)
-    parts = min(len(rows), max(math.ceil(len(rows) / max_rows), math.ceil(nbytes / max_bytes), 1))
-    start = 0
-    for part in range(parts):
-        stop = start + len(rows) // parts + (1 if part < len(rows) % parts else 0)
-        yield rows[start:stop], nbytes * (stop - start) // len(rows)
-        start = stop
-
-
-def _refused(refused: dict[str, str], page: _Page, plan: MigrationPlan) -> list[Reject]:
-    """Rows the target refused become rejects carrying the original object, so nothing goes unrecorded."""
-    if not refused:
-        return []
-    out = []
-    for obj in page.objects:
-        reason = refused.get(primary_key(plan, obj.uuid, obj.tenant))
-        if reason is not None:
-            out.append(
-                Reject(
-                    uuid=obj.uuid,
-                    tenant=obj.tenant,
-                    reason=f"target refused: {reason}",
-                    object=obj.model_dump(mode="json"),
-                )
-            )
-    return out
+    yield from split_rows(rows, sum(page.nbytes for page in group), max_rows, max_bytes)
 
 
 @contextmanager

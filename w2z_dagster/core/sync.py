@@ -3,22 +3,28 @@
 Both sides are streamed in UUID order and merged (`core.merge`), so memory stays bounded whatever the
 collection size: an object only in Weaviate is added, one whose Weaviate last-update time is newer than
 the one recorded in its Milvus row is updated, one only in Milvus is deleted, the rest are not re-sent.
+The rows of a tenant Weaviate no longer has are deleted too; an inactive tenant is left as it is.
+Writes obey the copy's limits: requests within the byte budget, the rate cap, splits on "too large".
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from w2z_dagster.core.handoff import RateCap
 from w2z_dagster.core.mapping import UPDATED_FIELD, FieldRole, MigrationPlan
 from w2z_dagster.core.merge import Side, merge_sorted
 from w2z_dagster.core.schema import CollectionSchema
 from w2z_dagster.core.sink import MilvusSink
 from w2z_dagster.core.source import WeaviateSource
 from w2z_dagster.core.stream import tenants_to_read
-from w2z_dagster.core.transform import Reject, primary_key, to_rows
+from w2z_dagster.core.transform import Reject, primary_key, target_refused, to_rows
+from w2z_dagster.core.write_budget import DEFAULT_WRITE_BYTES, rows_bytes, split_rows
 
 
 class SyncCounts(BaseModel):
@@ -36,6 +42,15 @@ class SyncCounts(BaseModel):
         self.rejects.extend(other.rejects)
 
 
+@dataclass
+class _Limits:
+    """What one write may carry and how fast writes may go, shared by every tenant of one sync."""
+
+    batch_size: int
+    write_bytes: int
+    rate: RateCap
+
+
 class _Pending:
     """Changed UUIDs and deleted keys of one tenant, flushed a batch at a time."""
 
@@ -46,10 +61,10 @@ class _Pending:
         schema: CollectionSchema,
         plan: MigrationPlan,
         tenant: str | None,
-        batch_size: int,
+        limits: _Limits,
     ) -> None:
         self.source, self.sink, self.schema, self.plan = source, sink, schema, plan
-        self.tenant, self.batch_size = tenant, batch_size
+        self.tenant, self.limits, self.batch_size = tenant, limits, limits.batch_size
         self.upserts: list[str] = []
         self.deletes: list[str] = []
         self.counts = SyncCounts()
@@ -67,21 +82,16 @@ class _Pending:
     def _write(self) -> None:
         objects = self.source.fetch(self.schema, self.tenant, self.upserts)
         result = to_rows(objects, self.plan)
-        refused = {
-            row[self.plan.field_by_role(FieldRole.ID).name]: reason
-            for row, reason in self.sink.write(self.plan.target, result.rows)
-        }
+        pk = self.plan.field_by_role(FieldRole.ID).name
+        refused: dict[str, str] = {}
+        if result.rows:
+            for rows, nbytes in split_rows(
+                result.rows, rows_bytes(result.rows), self.batch_size, self.limits.write_bytes
+            ):
+                self.limits.rate.wait(nbytes)
+                refused.update((row[pk], reason) for row, reason in self.sink.write(self.plan.target, rows))
         self.counts.rejects.extend(result.rejects)
-        self.counts.rejects.extend(
-            Reject(
-                uuid=o.uuid,
-                tenant=o.tenant,
-                reason=f"target refused: {refused[key]}",
-                object=o.model_dump(mode="json"),
-            )
-            for o in objects
-            if (key := primary_key(self.plan, o.uuid, o.tenant)) in refused
-        )
+        self.counts.rejects.extend(target_refused(objects, refused, self.plan))
         self.upserts = []
 
     def _delete(self) -> None:
@@ -124,8 +134,25 @@ def _tenant_sync(pending: _Pending) -> SyncCounts:
 
 
 def sync(
-    source: WeaviateSource, sink: MilvusSink, schema: CollectionSchema, plan: MigrationPlan, batch_size: int
+    source: WeaviateSource,
+    sink: MilvusSink,
+    schema: CollectionSchema,
+    plan: MigrationPlan,
+    batch_size: int,
+    *,
+    write_batch_bytes: int = DEFAULT_WRITE_BYTES,
+    max_write_mb_per_s: float | None = None,
 ) -> Iterator[tuple[str | None, SyncCounts]]:
-    """Yield each readable tenant's counts once it is in step; inactive tenants are left untouched."""
+    """Yield each readable tenant's counts once it is in step, then each deleted tenant's once emptied.
+
+    Inactive tenants are left untouched; a tenant is deleted only once Weaviate lists it neither active
+    nor inactive. `write_batch_bytes` and `max_write_mb_per_s` are the copy's request budget and rate cap.
+    """
+    limits = _Limits(batch_size, write_batch_bytes, RateCap(max_write_mb_per_s, threading.Event()))
     for tenant in tenants_to_read(schema):
-        yield tenant, _tenant_sync(_Pending(source, sink, schema, plan, tenant, batch_size))
+        yield tenant, _tenant_sync(_Pending(source, sink, schema, plan, tenant, limits))
+    if schema.multi_tenant:
+        for gone in sink.tenants_outside(plan, [t.name for t in schema.tenants]):
+            rows = sink.count(plan, gone)
+            sink.delete_tenant(plan, gone)
+            yield gone, SyncCounts(deleted=rows)

@@ -407,6 +407,23 @@ def primary_key(plan: MigrationPlan, uuid: str, tenant: str | None) -> str:
     return f"{tenant}:{uuid}" if plan.multi_tenant else uuid
 
 
+def target_refused(
+    objects: Sequence[SourceObject], refused: Mapping[str, str], plan: MigrationPlan
+) -> list[Reject]:
+    """Rows the target refused, as rejects carrying the original object, so nothing goes unrecorded.
+
+    The object is kept as strict JSON like every other reject: cursor pages carry vectors as float32
+    arrays, which pydantic cannot dump, and a float32 widened to a Python float survives JSON exactly.
+    """
+    if not refused:
+        return []
+    return [
+        Reject(uuid=o.uuid, tenant=o.tenant, reason=f"target refused: {reason}", object=_jsonable(o))
+        for o in objects
+        if (reason := refused.get(primary_key(plan, o.uuid, o.tenant))) is not None
+    ]
+
+
 def _row(obj: SourceObject, c: _Compiled) -> dict[str, Any]:
     uuid = c.id_check(obj.uuid)
     if c.multi_tenant:

@@ -159,7 +159,7 @@ def migrated_batches(
         return
     schema = plan.source_schema
     if previous is not None and previous.status is CheckpointStatus.COMPLETE and not config.restart:
-        yield from _sync(context, weaviate, zilliz, schema, plan, batch_size, previous, started)
+        yield from _sync(context, weaviate, zilliz, schema, plan, config, previous, started)
         return
     checkpoint = _starting_checkpoint(context, previous, config.restart)
     dead_letters = DeadLetters(
@@ -206,7 +206,7 @@ def _sync(
     zilliz: ZillizResource,
     schema: CollectionSchema,
     plan: MigrationPlan,
-    batch_size: int,
+    config: MigrationConfig,
     previous: Checkpoint,
     started: float,
 ) -> Iterator[dg.AssetObservation | dg.MaterializeResult]:
@@ -216,7 +216,14 @@ def _sync(
     )
     totals = SyncCounts()
     with weaviate.open(plan.reads_blobs) as source, zilliz.open() as sink:
-        for tenant, counts in sync(source, sink, schema, plan, batch_size):
+        for tenant, counts in sync(
+            source,
+            sink,
+            schema,
+            plan,
+            _batch_size(config, weaviate),
+            max_write_mb_per_s=config.max_write_mb_per_s,
+        ):
             dead_letters.extend(counts.rejects)
             totals.add(counts)
             context.log.info(catalog.sync_line(tenant, counts))
@@ -278,8 +285,8 @@ def verification_report(
     """Proof that the copy is right before search traffic moves: counts, identity, content, schema,
     search parity and rejects, each an asset check; counts and identity block the run when they fail.
 
-    Loads the schema and plan the upstream assets recorded, so it can be rematerialized on its own; a
-    copy is verified against the schema its plan was built from, `schema` serves an empty source.
+    Loads the schema and plan the upstream assets recorded, so it can be rematerialized on its own (after
+    a fresh `source_schema`, it compares the copy with the source as it is now).
     """
     key = context.partition_key
     dead_letters = records.dead_letter_folder(context.instance, key, zilliz.dead_letter_dir)
@@ -293,7 +300,7 @@ def verification_report(
         if plan is None:
             report = verify_empty_source(source, schema)
         else:
-            report = verify(source, sink, plan.source_schema, plan, options, dead_letters)
+            report = verify(source, sink, schema, plan, options, dead_letters)
     for check in report.checks:
         context.log.info(f"{check.name}: {'PASS' if check.passed else 'FAIL'} - {check.summary}")
     return dg.MaterializeResult(

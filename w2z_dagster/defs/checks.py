@@ -31,7 +31,8 @@ BLOCKING = frozenset({COUNTS, IDENTITY})
 MISMATCH_COLUMNS = ("check", "tenant", "uuid", "field", "weaviate", "milvus", "detail")
 
 DESCRIPTIONS = {
-    COUNTS: "Weaviate's object count per tenant equals an exact Milvus count(*) (strong consistency).",
+    COUNTS: "Weaviate's object count per tenant equals an exact Milvus count(*) (strong consistency), "
+    "and Milvus holds no rows of tenants Weaviate no longer lists.",
     IDENTITY: "The UUID sets are equal: both sides streamed in UUID order and merged; missing/extra counted.",
     CONTENT: "A deterministic sample, plus every dead-lettered object, is equal field by field; vectors "
     "bit-exact at float32.",

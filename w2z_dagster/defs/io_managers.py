@@ -8,7 +8,7 @@ in the catalog exactly as the next step read them, and any process that reaches 
 from __future__ import annotations
 
 import types
-from typing import Any, Union, get_args, get_origin
+from typing import Any, TypeVar, Union, get_args, get_origin
 
 import dagster as dg
 from pydantic import BaseModel
@@ -18,6 +18,8 @@ from w2z_dagster.lib.records import latest_materialization
 VALUE_KEY = "w2z/value"
 CATALOG = "catalog"
 """The resource key the assets store their values under."""
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class MissingRecordError(RuntimeError):
@@ -39,12 +41,17 @@ class CatalogIOManager(dg.ConfigurableIOManager):
         context.add_output_metadata({VALUE_KEY: value})
 
     def load_input(self, context: dg.InputContext) -> BaseModel | None:
-        asset, partition = context.asset_key, context.asset_partition_key
-        metadata = latest_materialization(context.instance, asset, partition) or {}
-        if VALUE_KEY not in metadata:
-            raise MissingRecordError(
-                f"'{asset.to_user_string()}' has no materialization for partition '{partition}' yet: "
-                "materialize it (or the whole chain) first"
-            )
-        value = metadata[VALUE_KEY].value
-        return None if value is None else _model(context.dagster_type.typing_type).model_validate(value)
+        model = _model(context.dagster_type.typing_type)
+        return recorded(context.instance, context.asset_key, context.asset_partition_key, model)
+
+
+def recorded(instance: dg.DagsterInstance, asset: dg.AssetKey, partition: str, model: type[M]) -> M | None:
+    """The value `asset` last stored for `partition`, as the next asset loads it."""
+    metadata = latest_materialization(instance, asset, partition) or {}
+    if VALUE_KEY not in metadata:
+        raise MissingRecordError(
+            f"'{asset.to_user_string()}' has no materialization for partition '{partition}' yet: "
+            "materialize it (or the whole chain) first"
+        )
+    value = metadata[VALUE_KEY].value
+    return None if value is None else model.model_validate(value)
