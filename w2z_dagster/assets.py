@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import dagster as dg
 from pydantic import Field
 
-from w2z_dagster import catalog, checks, records
+from w2z_dagster import catalog, checks, records, run_guard
 from w2z_dagster.core.checkpoint import Checkpoint, CheckpointStatus
 from w2z_dagster.core.dead_letters import DeadLetters
 from w2z_dagster.core.mapping import MigrationPlan, build_plan
@@ -141,9 +141,11 @@ def migrated_batches(
     """Every object, streamed in cursor batches and upserted by UUID, with a checkpoint after each batch.
 
     The first materialization copies everything; a failed or killed one resumes after its checkpoint;
-    once a copy is complete, later materializations (the nightly sync) only send what changed.
+    once a copy is complete, later materializations (the nightly sync) only send what changed. It
+    refuses to start while another run writes the same collection (`run_guard`).
     """
     key = context.partition_key
+    run_guard.claim_partition(context.instance, context.run_id, key)
     schema = records.recorded(context.instance, source_schema.key, key, records.SCHEMA_KEY, CollectionSchema)
     plan = records.recorded_plan(context.instance, zilliz_collection.key, key)
     batch_size = _batch_size(config)

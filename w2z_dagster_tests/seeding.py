@@ -22,7 +22,7 @@ from w2z_dagster.assets import migrated_batches, source_schema, verification_rep
 from w2z_dagster.partitions import collections_partitions
 
 ASSETS = [source_schema, zilliz_collection, migrated_batches, verification_report]
-ALL_CHECKS = {"counts", "identity", "content", "schema", "search_parity", "rejects"}
+ALL_CHECKS = {"counts", "identity", "content", "schema", "search_parity", "rejects", "duplicates"}
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 
 ARTICLE_PROPERTIES = [

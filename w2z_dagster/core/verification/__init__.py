@@ -17,6 +17,7 @@ from w2z_dagster.core.source import WeaviateSource
 from w2z_dagster.core.stream import tenants_to_read
 from w2z_dagster.core.verification.content import check_content
 from w2z_dagster.core.verification.counts import check_counts
+from w2z_dagster.core.verification.duplicates import check_duplicates
 from w2z_dagster.core.verification.identity import scan_identity
 from w2z_dagster.core.verification.rejects import check_rejects, dead_letters_in
 from w2z_dagster.core.verification.report import (
@@ -71,5 +72,6 @@ def verify(
         ),
         check_search_parity(source, sink, schema, plan, queries, target, options),
         check_rejects(dead_letters_in(dead_letter_file), options.listed),
+        check_duplicates(sink, schema, plan, options.listed),
     ]
     return VerificationReport(collection=schema.name, checks=checks)
