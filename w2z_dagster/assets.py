@@ -95,11 +95,16 @@ def zilliz_collection(context: dg.AssetExecutionContext, zilliz: ZillizResource)
             return dg.MaterializeResult(metadata={records.EMPTY_SOURCE_KEY: True, "created": False})
         plan = build_plan(schema, zilliz.target_profile(), zilliz.mapping_options())
         created = sink.ensure_collection(plan)
-    context.log.info(f"{'Created' if created else 'Reusing matching'} target collection '{plan.target}'")
+        level = sink.consistency(plan.target)
+    context.log.info(
+        f"{'Created' if created else 'Reusing matching'} target collection '{plan.target}' "
+        f"(consistency {level}{'' if level == 'Strong' else ': w2z reads it Strong where it must'})"
+    )
     return dg.MaterializeResult(
         metadata={
             records.PLAN_KEY: records.as_metadata(plan),
             "created": created,
+            "consistency_level": level,
             **catalog.plan_metadata(plan),
         }
     )
