@@ -63,8 +63,9 @@ def verify(
     target = sink.describe(plan.target) if sink.exists(plan.target) else None
     identity, sample = scan_identity(source, sink, schema, plan, options)
     content, queries = check_content(source, sink, schema, plan, sample, dead_letter_file, options)
+    counts = check_counts(source, sink, schema, plan)
     checks = [
-        check_counts(source, sink, schema, plan),
+        counts,
         identity,
         content,
         check_schema(
@@ -72,6 +73,8 @@ def verify(
         ),
         check_search_parity(source, sink, schema, plan, queries, target, options),
         check_rejects(dead_letters_in(dead_letter_file), options.listed),
-        check_duplicates(sink, schema, plan, options.listed),
+        check_duplicates(
+            sink, schema, plan, counts.numbers["milvus"], identity.numbers["milvus"], options.listed
+        ),
     ]
     return VerificationReport(collection=schema.name, checks=checks)

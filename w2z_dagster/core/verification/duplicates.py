@@ -62,12 +62,24 @@ def _distinct(sink: MilvusSink, plan: MigrationPlan, tenant: str | None) -> int:
 
 
 def check_duplicates(
-    sink: MilvusSink, schema: CollectionSchema, plan: MigrationPlan, listed: int = 20
+    sink: MilvusSink,
+    schema: CollectionSchema,
+    plan: MigrationPlan,
+    rows_counted: int | None = None,
+    keys_streamed: int | None = None,
+    listed: int = 20,
 ) -> CheckResult:
-    """`count(*)` against the distinct keys, per tenant; the duplicated keys are looked up only if they differ."""
+    """`count(*)` against the distinct keys, per tenant; the duplicated keys are looked up only if they differ.
+
+    `rows_counted` and `keys_streamed` are what the counts and identity checks already read over the
+    readable tenants (`count(*)` and distinct keys): when they agree nothing is duplicated and nothing
+    more is read. Otherwise each tenant is counted and streamed again, which also tells a duplicate
+    from a write that landed between those two checks.
+    """
     found = Listed(listed)
     extra_rows = 0
-    for tenant in tenants_to_read(schema):
+    clean = rows_counted is not None and rows_counted == keys_streamed
+    for tenant in () if clean else tenants_to_read(schema):
         excess = sink.count(plan, tenant) - _distinct(sink, plan, tenant)
         if excess <= 0:
             continue
