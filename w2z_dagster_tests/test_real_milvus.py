@@ -11,6 +11,7 @@ whose fields are all non-nullable (the seeded objects have every property).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import weaviate
@@ -137,6 +138,45 @@ def test_a_migration_with_inserts_ends_exact_and_verified(
     report = verify(weaviate_source, sink, schema, plan)
     assert report.failed == []
     assert report.check(DUPLICATES).summary == "0 rows duplicated"
+
+
+class ForeignWriter:
+    """The real sink, with another tool inserting the same rows just before w2z's first insert lands."""
+
+    def __init__(self, sink: MilvusSink, client: MilvusClient) -> None:
+        self._sink = sink
+        self._client = client
+        self.modes: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sink, name)
+
+    def write(self, target: str, rows: list[dict[str, Any]], *, insert: bool = False, **kwargs: Any) -> list:
+        if insert and "insert" not in self.modes:
+            self._client.insert(target, rows)
+        self.modes.append("insert" if insert else "upsert")
+        return self._sink.write(target, rows, insert=insert, **kwargs)
+
+
+def test_an_insert_that_raced_another_writer_is_upserted_again_before_the_stream_ends(
+    weaviate_client: weaviate.WeaviateClient,
+    weaviate_source: WeaviateSource,
+    sink: MilvusSink,
+    client: MilvusClient,
+) -> None:
+    schema, plan = _plan(weaviate_client, weaviate_source, sink, "Raced", 20)
+    sink.ensure_collection(plan)
+    racing = ForeignWriter(sink, client)
+
+    list(
+        migrate(
+            weaviate_source, racing, schema, plan, Checkpoint(collection="Raced"), 5, insert_when_safe=True
+        )
+    )
+
+    assert racing.modes == ["upsert", "insert", "insert", "insert", "upsert"]
+    assert _count(client, plan.target) == 20
+    assert check_duplicates(sink, schema, plan).summary == "0 rows duplicated"
 
 
 def test_verification_names_planted_duplicates_and_the_sync_repairs_them(
