@@ -26,6 +26,7 @@ from w2z_dagster.defs.resources import WeaviateResource, ZillizResource
 pytest_plugins = [
     "w2z_dagster_tests.weaviate_server.fixtures",
     "w2z_dagster_tests.milvus_server",
+    "w2z_dagster_tests.real_milvus",
     "w2z_dagster_tests.stack",
 ]
 

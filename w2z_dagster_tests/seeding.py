@@ -21,7 +21,7 @@ from weaviate.classes.tenants import Tenant
 from w2z_dagster.defs.assets import ASSETS, verification_report
 from w2z_dagster.defs.partitions import collections_partitions
 
-ALL_CHECKS = {"counts", "identity", "content", "schema", "search_parity", "rejects"}
+ALL_CHECKS = {"counts", "identity", "content", "schema", "search_parity", "rejects", "duplicates"}
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 
 ARTICLE_PROPERTIES = [

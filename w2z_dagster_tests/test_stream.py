@@ -9,7 +9,7 @@ from __future__ import annotations
 import gc
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -98,6 +98,12 @@ class CountingSink:
 
     def keys_after(self, plan: MigrationPlan, tenant: str | None, after: str | None, limit: int) -> list[str]:
         return self._sink.keys_after(plan, tenant, after, limit)
+
+    def count_after(self, plan: MigrationPlan, tenant: str | None, after: str | None) -> int:
+        return self._sink.count_after(plan, tenant, after)
+
+    def count_keys(self, plan: MigrationPlan, keys: Sequence[str]) -> int:
+        return self._sink.count_keys(plan, keys)
 
 
 @pytest.fixture

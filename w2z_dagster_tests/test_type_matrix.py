@@ -204,7 +204,7 @@ def test_every_type_arrives_equal_through_the_assets(
     for result in results.values():
         assert result.success
         assert {e.check_name: e.passed for e in result.get_asset_check_evaluations()} == dict.fromkeys(
-            ["counts", "identity", "content", "schema", "search_parity", "rejects"], True
+            ["counts", "identity", "content", "schema", "search_parity", "rejects", "duplicates"], True
         )
     milvus = MilvusClient(milvus_uri)
     single = {r["id"]: r for r in milvus.query("Matrix", filter='id != ""', output_fields=["*"], limit=10)}

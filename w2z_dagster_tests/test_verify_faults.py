@@ -104,7 +104,7 @@ def test_a_clean_copy_passes_every_check_per_partition_at_any_depth(
     assert numbers(result, "search_parity")["recall"] == 1.0
     report = result.asset_materializations_for_node("verification_report")[0].metadata
     assert report["passed"].value is True
-    assert report["summary"].value.startswith("**Safe to cut over**: all 6 checks passed.")
+    assert report["summary"].value.startswith("**Safe to cut over**: all 7 checks passed.")
 
     shallow = reverify(
         instance, resources, NAME, {"sample_size": 5, "search_queries": 2, "k": 3, "min_recall": 1.0}

@@ -29,6 +29,7 @@ from w2z_dagster.core.retry import RetryPolicy, grpc_status, is_input_error, is_
 from w2z_dagster.core.uri import REDACTED, redacted, uri_secrets
 
 STRONG = "Strong"
+EVENTUALLY = "Eventually"
 ID_PAGE = 5000
 
 
@@ -133,6 +134,7 @@ class MilvusSink:
         self.retry = retry
         self._loaded_targets: set[str] = set()
         self._write_schemas: dict[str, dict[str, Any]] = {}
+        self._levels: dict[str, str] = {}
 
     def check_version(self) -> str:
         """The plan needs nullable fields and partition keys: Milvus 2.5 or a Zilliz cluster compatible with it."""
@@ -165,6 +167,9 @@ class MilvusSink:
     def ensure_collection(self, plan: MigrationPlan) -> bool:
         """Create the target, or accept an existing one only if its schema is what the plan needs."""
         if self.exists(plan.target):
+            _check_reusable(
+                plan.target, self.retry.call(lambda: self.client.describe_collection(plan.target))
+            )
             differences = plan_matches(plan, self.describe(plan.target))
             if differences:
                 raise SinkError(
@@ -323,19 +328,69 @@ class MilvusSink:
     def keys_after(self, plan: MigrationPlan, tenant: str | None, after: str | None, limit: int) -> list[str]:
         """Up to `limit` primary keys of `tenant` above `after` (any of the tenant's keys when None).
 
-        Tells the stream which keys an insert could duplicate; key order does not matter here.
+        Tells the stream which keys an insert could duplicate; key order does not matter here. On a real
+        Milvus the limit counts duplicate rows before they are removed: compare with `count_after`.
         """
         if not self._loaded(plan.target):
             return []
         pk = plan.field_by_role(FieldRole.ID).name
-        above = f'{pk} > "{after}"' if after is not None else ""
-        expr = " and ".join(c for c in (self._tenant_filter(plan, tenant), above) if c) or f'{pk} != ""'
         rows = self.retry.call(
             lambda: self.client.query(
-                plan.target, filter=expr, output_fields=[pk], limit=limit, consistency_level=STRONG
+                plan.target,
+                filter=self._above(plan, tenant, after),
+                output_fields=[pk],
+                limit=limit,
+                consistency_level=STRONG,
             )
         )
         return [row[pk] for row in rows]
+
+    def count_after(self, plan: MigrationPlan, tenant: str | None, after: str | None) -> int:
+        """Rows of `tenant` with a key above `after`, every copy of a duplicated key counted (Strong)."""
+        if not self._loaded(plan.target):
+            return 0
+        result = self.retry.call(
+            lambda: self.client.query(
+                plan.target,
+                filter=self._above(plan, tenant, after),
+                output_fields=["count(*)"],
+                consistency_level=STRONG,
+            )
+        )
+        return int(result[0]["count(*)"])
+
+    def _above(self, plan: MigrationPlan, tenant: str | None, after: str | None) -> str:
+        pk = plan.field_by_role(FieldRole.ID).name
+        above = f'{pk} > "{after}"' if after is not None else ""
+        return " and ".join(c for c in (self._tenant_filter(plan, tenant), above) if c) or f'{pk} != ""'
+
+    def count_keys(self, plan: MigrationPlan, keys: Sequence[str], level: str = STRONG) -> int:
+        """Rows holding any of `keys`, each copy counted (Strong): more rows than keys means duplicates.
+
+        `count(*)` counts every row, where `query` and `get` return one row per key; and a key list is
+        looked up through the primary-key index, so this stays cheap on any collection size. Like every
+        Strong read it waits for the target's next time tick (~0.2-0.6 s on a real Milvus); `level`
+        "Eventually" skips that wait, for re-counts of rows a Strong read has already shown visible.
+        """
+        if not keys or not self._loaded(plan.target):
+            return 0
+        pk = plan.field_by_role(FieldRole.ID).name
+        result = self.retry.call(
+            lambda: self.client.query(
+                plan.target,
+                filter=f"{pk} in {json.dumps(list(keys))}",
+                output_fields=["count(*)"],
+                consistency_level=level,
+            )
+        )
+        return int(result[0]["count(*)"])
+
+    def consistency(self, target: str) -> str:
+        """The target's own consistency level: what reads without an explicit level (the user's) get."""
+        if target not in self._levels:
+            described = self.retry.call(lambda: self.client.describe_collection(target))
+            self._levels[target] = _level_name(described)
+        return self._levels[target]
 
     def _tenant_filter(self, plan: MigrationPlan, tenant: str | None) -> str:
         if tenant is None:
@@ -418,10 +473,16 @@ class MilvusSink:
         """Rows in primary-key order (id fields plus `fields`), streamed in pages for bounded memory.
 
         Only Milvus's query iterator promises key order (a plain query with a limit does not), and the
-        merge-based checks rely on it, so the order is checked as the rows stream by.
+        merge-based checks rely on it, so the order is checked as the rows stream by. The iterator reads
+        at the collection's own consistency level whatever it is asked (pymilvus 3.0.2 drops the level
+        of iterator requests, `client/ts_utils.py`), so on a target that is not Strong a Strong count of
+        the same rows goes first: it returns only once the query nodes hold every write acknowledged
+        before it, and the iterator then reads at a later timestamp, so it sees them all.
         """
         if not self._loaded(plan.target):
             return
+        if self.consistency(plan.target) != STRONG:
+            self.count(plan, tenant)
         pk = plan.field_by_role(FieldRole.ID).name
         iterator = self.retry.call(
             lambda: self.client.query_iterator(
@@ -448,7 +509,11 @@ class MilvusSink:
         if not keys or not self._loaded(plan.target):
             return []
         return list(
-            self.retry.call(lambda: self.client.get(plan.target, ids=list(keys), output_fields=["*"]))
+            self.retry.call(
+                lambda: self.client.get(
+                    plan.target, ids=list(keys), output_fields=["*"], consistency_level=STRONG
+                )
+            )
         )
 
     def delete(self, plan: MigrationPlan, keys: Sequence[str]) -> None:
@@ -476,6 +541,7 @@ class MilvusSink:
 
     def drop(self, target: str) -> None:
         self._loaded_targets.discard(target)
+        self._levels.pop(target, None)
         if self.exists(target):
             self.retry.call(lambda: self.client.drop_collection(target))
 
@@ -542,6 +608,28 @@ def _columns(described: dict[str, Any], rows: list[dict[str, Any]]) -> list[sche
         packed = Prepare.row_insert_param("", [{n: row[n] for n in names} for row in rows], "", others)
         columns.update((d.field_name, d) for d in packed.fields_data)
     return [columns[f["name"]] for f in fields]
+
+
+_LEVEL_NAMES = {0: "Strong", 1: "Session", 2: "Bounded", 3: "Eventually", 4: "Customized"}
+
+
+def _level_name(described: dict[str, Any]) -> str:
+    level = described.get("consistency_level", 0)
+    return described.get("consistency_level_name") or _LEVEL_NAMES.get(level, str(level))
+
+
+def _check_reusable(target: str, described: dict[str, Any]) -> None:
+    """An existing target w2z cannot keep exact: one that makes its own primary keys.
+
+    With `auto_id` Milvus gives every upserted row a new key (`task_upsert.go`), so reruns and syncs
+    would pile up copies instead of replacing them. A dynamic field is harmless (w2z writes declared
+    fields only), and any consistency level is read Strong where correctness needs it.
+    """
+    if described.get("auto_id") or any(f.get("auto_id") for f in described.get("fields", [])):
+        raise SinkError(
+            f"target collection '{target}' generates its own primary keys (auto_id), so every upsert "
+            "would add a row instead of replacing one: drop it or migrate into another target"
+        )
 
 
 def _row_error(exc: BaseException) -> bool:

@@ -225,9 +225,11 @@ class _Pipeline:
         while True:
             item = self._ready.get()
             if item is _END:
+                self._gate.check()
                 self._done.put(_END)
                 return
             if isinstance(item, BaseException):
+                self._gate.check()
                 raise item
             self._flush(item)
 
@@ -235,7 +237,8 @@ class _Pipeline:
         self._lead.take()
         started = time.perf_counter()
         group = write.pages
-        insert = self._gate.allows([(page.tenant, page.result.rows) for page in group])
+        batches = [(page.tenant, page.result.rows) for page in group]
+        insert = self._gate.allows(batches)
         refused: dict[str, str] = {}
         pk = self._options.plan.field_by_role(FieldRole.ID).name
         for request in write.requests:
@@ -245,6 +248,8 @@ class _Pipeline:
             )
             for row, reason in sent:
                 refused[row[pk]] = reason
+        if insert:
+            self._gate.inserted(batches)
         seconds = time.perf_counter() - started
         rejects = [
             r

@@ -24,6 +24,7 @@ from w2z_dagster.core.sink import MilvusSink
 from w2z_dagster.core.source import WeaviateSource
 from w2z_dagster.core.stream import tenants_to_read
 from w2z_dagster.core.transform import Reject, primary_key, target_refused, to_rows
+from w2z_dagster.core.verification.duplicates import duplicated_keys
 from w2z_dagster.core.write_budget import DEFAULT_WRITE_BYTES, rows_bytes, split_rows
 
 
@@ -32,6 +33,7 @@ class SyncCounts(BaseModel):
     updated: int = 0
     deleted: int = 0
     unchanged: int = 0
+    repaired: int = 0
     rejects: list[Reject] = Field(default_factory=list)
 
     def add(self, other: SyncCounts) -> None:
@@ -39,6 +41,7 @@ class SyncCounts(BaseModel):
         self.updated += other.updated
         self.deleted += other.deleted
         self.unchanged += other.unchanged
+        self.repaired += other.repaired
         self.rejects.extend(other.rejects)
 
 
@@ -110,6 +113,8 @@ class _Pending:
 def _tenant_sync(pending: _Pending) -> SyncCounts:
     plan, tenant = pending.plan, pending.tenant
     pk = plan.field_by_role(FieldRole.ID).name
+    rows_before = pending.sink.count(plan, tenant)
+    distinct = 0
     source_ids = pending.source.ids(pending.schema.name, tenant)
     target_rows = pending.sink.ids(plan, tenant, fields=[UPDATED_FIELD])
 
@@ -120,6 +125,7 @@ def _tenant_sync(pending: _Pending) -> SyncCounts:
         return row[pk]
 
     for merged in merge_sorted(source_ids, target_rows, source_key, target_key, ("weaviate", "milvus")):
+        distinct += merged.side is not Side.LEFT
         if merged.side is Side.LEFT:
             pending.counts.added += 1
             pending.upsert(merged.left[0])
@@ -130,7 +136,23 @@ def _tenant_sync(pending: _Pending) -> SyncCounts:
             pending.upsert(merged.left[0])
         else:
             pending.counts.unchanged += 1
+    if rows_before > distinct:
+        _repair_duplicates(pending)
     return pending.flush()
+
+
+def _repair_duplicates(pending: _Pending) -> None:
+    """Upsert once more every key the target holds twice (an insert raced another writer's row).
+
+    The merge sees one row per key, as every Milvus read but `count(*)` does, so the duplicates are
+    looked up only when the tenant's `count(*)` exceeds the keys streamed. An upsert deletes every copy
+    and writes one; keys gone from Weaviate were deleted by the merge already, copies and all.
+    """
+    for duplicate in duplicated_keys(pending.sink, pending.plan, pending.tenant):
+        pending.counts.repaired += 1
+        uuid = duplicate.key.rpartition(":")[2] if pending.plan.multi_tenant else duplicate.key
+        if uuid not in pending.upserts:
+            pending.upsert(uuid)
 
 
 def sync(

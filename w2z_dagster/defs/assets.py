@@ -19,7 +19,7 @@ from w2z_dagster.defs import checks
 from w2z_dagster.defs.io_managers import CATALOG
 from w2z_dagster.defs.partitions import collections_partitions
 from w2z_dagster.defs.resources import WeaviateResource, ZillizResource
-from w2z_dagster.lib import catalog, records
+from w2z_dagster.lib import catalog, records, run_guard
 from w2z_dagster.lib.retries import retry_transient_failures
 
 GROUP = "migration"
@@ -98,8 +98,14 @@ def zilliz_collection(
             return dg.Output(None, metadata={"created": False})
         plan = zilliz.plan(schema)
         created = sink.ensure_collection(plan)
-    context.log.info(f"{'Created' if created else 'Reusing matching'} target collection '{plan.target}'")
-    return dg.Output(plan, metadata={"created": created, **catalog.plan_metadata(plan)})
+        level = sink.consistency(plan.target)
+    context.log.info(
+        f"{'Created' if created else 'Reusing matching'} target collection '{plan.target}' "
+        f"(consistency {level}{'' if level == 'Strong' else ': w2z reads it Strong where it must'})"
+    )
+    return dg.Output(
+        plan, metadata={"created": created, "consistency_level": level, **catalog.plan_metadata(plan)}
+    )
 
 
 def _dimensions_unknowable(schema: CollectionSchema) -> bool:
@@ -146,9 +152,11 @@ def migrated_batches(
     once, then at most one every `checkpoint_interval_seconds`, and the last one whenever the stream fails.
 
     The first materialization copies everything; a failed or killed one resumes after its checkpoint;
-    once a copy is complete, later materializations (the nightly sync) only send what changed.
+    once a copy is complete, later materializations (the nightly sync) only send what changed. It
+    refuses to start while another run writes the same collection (`run_guard`).
     """
     key = context.partition_key
+    run_guard.claim_partition(context.instance, context.run_id, key)
     batch_size = _batch_size(config, weaviate)
     previous = records.latest_checkpoint(context.instance, context.asset_key, key)
     started = time.perf_counter()

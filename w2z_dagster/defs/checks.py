@@ -1,8 +1,8 @@
 """The verification checks as Dagster asset checks: one result per check, per collection partition.
 
-They are evaluated inside `verification_report` (one read of both databases serves all six) and carry
+They are evaluated inside `verification_report` (one read of both databases serves all seven) and carry
 the partitions definition, so the catalog keeps a verdict per collection instead of only the latest one.
-Counts and identity are blocking: a copy with missing or extra objects fails its run.
+Counts, identity and duplicates are blocking: a copy with missing, extra or doubled objects fails its run.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from w2z_dagster.core.verification.report import (
     CHECKS,
     CONTENT,
     COUNTS,
+    DUPLICATES,
     IDENTITY,
     REJECTS,
     SCHEMA,
@@ -27,7 +28,7 @@ from w2z_dagster.core.verification.report import (
 from w2z_dagster.defs.partitions import collections_partitions
 
 REPORT_ASSET = "verification_report"
-BLOCKING = frozenset({COUNTS, IDENTITY})
+BLOCKING = frozenset({COUNTS, IDENTITY, DUPLICATES})
 MISMATCH_COLUMNS = ("check", "tenant", "uuid", "field", "weaviate", "milvus", "detail")
 
 DESCRIPTIONS = {
@@ -40,6 +41,8 @@ DESCRIPTIONS = {
     SEARCH_PARITY: "Top-k neighbours of sampled vectors agree between Weaviate and Milvus at the minimum "
     "recall.",
     REJECTS: "No object was dead-lettered by the last migration.",
+    DUPLICATES: "Milvus count(*) equals the number of distinct keys per tenant: no key is held twice "
+    "(a real Milvus keeps both rows of a re-inserted key; every other read shows one).",
 }
 
 # Partitioned asset checks are a preview API in Dagster 1.13, chosen knowingly (a verdict per collection);

@@ -95,6 +95,7 @@ def sync_line(tenant: str | None, counts: SyncCounts) -> str:
     return (
         f"✓ Sync{where}: {counts.added} added, {counts.updated} updated, {counts.deleted} deleted, "
         f"{counts.unchanged} unchanged{f', {len(counts.rejects)} rejected' if counts.rejects else ''}"
+        f"{f', {counts.repaired} duplicated key(s) repaired' if counts.repaired else ''}"
     )
 
 

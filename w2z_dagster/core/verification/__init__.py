@@ -17,6 +17,7 @@ from w2z_dagster.core.source import WeaviateSource
 from w2z_dagster.core.stream import tenants_to_read
 from w2z_dagster.core.verification.content import check_content
 from w2z_dagster.core.verification.counts import check_counts
+from w2z_dagster.core.verification.duplicates import check_duplicates
 from w2z_dagster.core.verification.identity import scan_identity
 from w2z_dagster.core.verification.rejects import check_rejects, dead_letters_in
 from w2z_dagster.core.verification.report import (
@@ -62,8 +63,9 @@ def verify(
     target = sink.describe(plan.target) if sink.exists(plan.target) else None
     identity, sample = scan_identity(source, sink, schema, plan, options)
     content, queries = check_content(source, sink, schema, plan, sample, dead_letters, options)
+    counts = check_counts(source, sink, schema, plan)
     checks = [
-        check_counts(source, sink, schema, plan),
+        counts,
         identity,
         content,
         check_schema(
@@ -71,5 +73,8 @@ def verify(
         ),
         check_search_parity(source, sink, schema, plan, queries, target, options),
         check_rejects(dead_letters_in(dead_letters), options.listed),
+        check_duplicates(
+            sink, schema, plan, counts.numbers["milvus"], identity.numbers["milvus"], options.listed
+        ),
     ]
     return VerificationReport(collection=schema.name, checks=checks)
