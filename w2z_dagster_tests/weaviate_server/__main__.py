@@ -22,6 +22,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grpc-port", type=int, default=50051, help="0 picks a free port")
     parser.add_argument("--api-key", default=None, help="require `Authorization: Bearer <key>`")
     parser.add_argument("--seed", choices=["demo"], default=None, help="load a data set at start")
+    parser.add_argument(
+        "--modules",
+        default=None,
+        help="comma-separated enabled modules (default: every module of the catalog; '' for none)",
+    )
     args = parser.parse_args(argv)
 
     stopping = threading.Event()
@@ -37,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         grpc_port=args.grpc_port,
         api_key=args.api_key,
         seed=args.seed,
+        modules=None if args.modules is None else [m for m in args.modules.split(",") if m],
     )
     print(f"ready http={server.http_port} grpc={server.grpc_port}", flush=True)
     try:

@@ -142,7 +142,7 @@ def seed_demo(store: Store) -> None:
     vec = np.random.default_rng(7)
     with store.lock:
         for body in CLASSES:
-            class_json = build_class(body, store.collections)
+            class_json = build_class(body, store.collections, store.modules)
             store.collections[class_json["class"]] = Collection(class_json)
         _load(store, _authors(rng, vec))
         ghosts = [
