@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .modules import CATALOG, Module
+from .modules import Module, lookup
 from .text_analysis import stopword_set
 
 LEGACY_VECTOR = ""
@@ -51,6 +51,8 @@ class VectorSpec:
     multi: bool
     module: Module | None = None
     """The vectorizer that fills this space when an object comes without a vector."""
+    module_name: str = "none"
+    """The name the class config uses for it (a legacy alias such as `text2vec-palm` stays as given)."""
     settings: Mapping[str, Any] = field(default_factory=dict)
     """The vectorizer's merged class settings (`properties`, `vectorizeClassName`, `model`, ...)."""
 
@@ -144,6 +146,7 @@ def _vector_spec(
         index_type=index_type,
         distance=cfg["distance"],
         multi=multi,
-        module=CATALOG.get(module_name),
+        module=lookup(module_name),
+        module_name=module_name,
         settings=settings,
     )

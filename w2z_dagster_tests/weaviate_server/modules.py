@@ -171,6 +171,20 @@ CATALOG: Mapping[str, Module] = MappingProxyType(
 )
 DEFAULT_MODULES: frozenset[str] = frozenset(CATALOG)
 """What a cloud cluster enables: every module of the catalog."""
+LEGACY_NAMES: Mapping[str, str] = MappingProxyType(
+    {
+        "text2vec-palm": "text2vec-google",
+        "multi2vec-palm": "multi2vec-google",
+        "generative-palm": "generative-google",
+    }
+)
+"""`AltNames()` of the Google modules: the client still sends `text2vec-palm` for `text2vec_google`."""
+
+
+def lookup(name: str, enabled: frozenset[str] = DEFAULT_MODULES) -> Module | None:
+    """The enabled module a name (or its legacy alias) stands for, as `GetByName` resolves it."""
+    primary = LEGACY_NAMES.get(name, name)
+    return CATALOG.get(primary) if primary in enabled else None
 
 
 def enabled_modules(names: Iterable[str] | None) -> frozenset[str]:
@@ -193,7 +207,7 @@ def vectorizer_module(name: str, enabled: frozenset[str], *, target: str | None 
     """The module for a `vectorizer` setting (None for `none`), with `validateVectorizer`'s error."""
     if name == "none":
         return None
-    module = CATALOG.get(name) if name in enabled else None
+    module = lookup(name, enabled)
     if module is None or not module.is_vectorizer:
         prefix = f"target vector {target!r}: ".replace("'", '"') if target is not None else ""
         raise ServerError(f'{prefix}vectorizer: no module with name "{name}" present')
@@ -207,7 +221,7 @@ def check_module_config(config: Any, enabled: frozenset[str]) -> dict[str, Any]:
     if not isinstance(config, Mapping):
         raise ServerError("moduleConfig must be an object")
     for name in config:
-        if name not in enabled:
+        if lookup(name, enabled) is None:
             raise ServerError(f"module with name {name} doesn't exist")
     return {name: dict(value or {}) for name, value in config.items()}
 
@@ -217,8 +231,8 @@ def class_settings(module: Module, user: Any) -> dict[str, Any]:
     return {**module.class_defaults, **(dict(user) if isinstance(user, Mapping) else {})}
 
 
-def property_settings(module: Module, prop_config: Any) -> dict[str, Any] | None:
-    """A property's merged settings for one vectorizer, or None where the module stores nothing."""
-    user = prop_config.get(module.name) if isinstance(prop_config, Mapping) else None
+def property_settings(module: Module, name: str, prop_config: Any) -> dict[str, Any] | None:
+    """A property's merged settings for the vectorizer configured as `name`, or None if there are none."""
+    user = prop_config.get(name) if isinstance(prop_config, Mapping) else None
     merged = {**module.property_defaults, **(dict(user) if isinstance(user, Mapping) else {})}
     return merged or None

@@ -14,11 +14,11 @@ from typing import Any
 
 from .errors import ServerError
 from .modules import (
-    CATALOG,
     DEFAULT_MODULES,
     Module,
     check_module_config,
     class_settings,
+    lookup,
     property_settings,
     vectorizer_module,
 )
@@ -206,7 +206,7 @@ def build_class(
     if not isinstance(named, Mapping):
         raise ServerError("vectorConfig must be an object")
     module_config = check_module_config(body.get("moduleConfig"), modules)
-    vectorizers: list[Module] = []
+    vectorizers: list[tuple[str, Module]] = []
     has_legacy = not named or any(body.get(k) for k in ("vectorizer", "vectorIndexType", "vectorIndexConfig"))
     if has_legacy:
         vectorizer = body.get("vectorizer") or "none"
@@ -217,19 +217,19 @@ def build_class(
         out["vectorIndexConfig"] = index_config(index_type, body.get("vectorIndexConfig"))
         if module is not None:
             module_config[vectorizer] = class_settings(module, module_config.get(vectorizer))
-            vectorizers.append(module)
-    configured = [m for m in module_config if m in modules and _is_vectorizer(m)]
+            vectorizers.append((vectorizer, module))
+    configured = [m for m in module_config if _is_vectorizer(m)]
     if len(configured) > 1:
         raise ServerError(
-            f"multiple vectorizers configured in class's moduleConfig: {configured}. "
-            f"class.vectorizer is set to {out.get('vectorizer', 'none')!r}".replace("'", '"')
+            f"multiple vectorizers configured in class's moduleConfig: [{' '.join(configured)}]. "
+            f'class.vectorizer is set to "{out.get("vectorizer", "none")}"'
         )
     if named:
         out["vectorConfig"] = {}
         for vec_name, cfg in named.items():
             out["vectorConfig"][vec_name], module = _named_vector(vec_name, cfg, modules)
             if module is not None:
-                vectorizers.append(module)
+                vectorizers.append((next(iter(out["vectorConfig"][vec_name]["vectorizer"])), module))
     if module_config:
         out["moduleConfig"] = module_config
     for prop in out["properties"]:
@@ -241,19 +241,19 @@ def _is_vectorizer(name: str) -> bool:
     return name.startswith(("text2vec-", "multi2vec-"))
 
 
-def vectorizer_modules(class_json: Mapping[str, Any]) -> list[Module]:
-    """The vectorizer modules a stored class uses, for defaults of properties added later."""
+def vectorizer_modules(class_json: Mapping[str, Any]) -> list[tuple[str, Module]]:
+    """The vectorizers (configured name, module) a stored class uses, for properties added later."""
     names = [class_json.get("vectorizer") or "none"]
     names += [next(iter(c["vectorizer"])) for c in (class_json.get("vectorConfig") or {}).values()]
-    return [CATALOG[n] for n in names if n in CATALOG]
+    return [(n, m) for n in names if (m := lookup(n)) is not None]
 
 
-def add_property_module_defaults(prop: dict[str, Any], vectorizers: Iterable[Module]) -> None:
+def add_property_module_defaults(prop: dict[str, Any], vectorizers: Iterable[tuple[str, Module]]) -> None:
     """`setSinglePropertyConfigDefaults` per vectorizer; user settings win over the defaults."""
-    for module in vectorizers:
-        merged = property_settings(module, prop.get("moduleConfig"))
+    for name, module in vectorizers:
+        merged = property_settings(module, name, prop.get("moduleConfig"))
         if merged is not None:
-            prop["moduleConfig"] = {**(prop.get("moduleConfig") or {}), module.name: merged}
+            prop["moduleConfig"] = {**(prop.get("moduleConfig") or {}), name: merged}
 
 
 def build_properties(raw_props: Iterable[Any], class_name: str, taken: set[str]) -> list[dict[str, Any]]:

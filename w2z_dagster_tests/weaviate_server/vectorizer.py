@@ -58,7 +58,7 @@ def object_text(info: ClassInfo, spec: VectorSpec, props: Mapping[str, Any]) -> 
         prop = info.props.get(name)
         if prop is None:
             continue
-        prop_settings = prop.module_config.get(module.name) or {}
+        prop_settings = prop.module_config.get(spec.module_name) or {}
         if sources:
             if name not in sources:
                 continue
