@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from weaviate.proto.v1 import base_pb2, base_search_pb2, search_get_pb2
@@ -49,8 +50,9 @@ _UNSUPPORTED = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
+    """A tuple, not a dataclass: cursor pages build one per object on the migration's hot path."""
+
     key: bytes
     obj: StoredObject
     distance: float | None = None
