@@ -36,14 +36,17 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    server = start_server(
-        host=args.host,
-        http_port=args.http_port,
-        grpc_port=args.grpc_port,
-        api_key=args.api_key,
-        seed=args.seed,
-        modules=None if args.modules is None else [m for m in args.modules.split(",") if m],
-    )
+    try:
+        server = start_server(
+            host=args.host,
+            http_port=args.http_port,
+            grpc_port=args.grpc_port,
+            api_key=args.api_key,
+            seed=args.seed,
+            modules=None if args.modules is None else [m for m in args.modules.split(",") if m],
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
     print(f"ready http={server.http_port} grpc={server.grpc_port}", flush=True)
     try:
         while not stopping.wait(0.5):
