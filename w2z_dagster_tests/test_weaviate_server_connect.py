@@ -15,6 +15,7 @@ from weaviate.proto.v1 import health_weaviate_pb2, search_get_pb2, weaviate_pb2_
 from w2z_dagster_tests.weaviate_server import WeaviateTestServer, start_server
 
 
+@pytest.mark.parametrize("weaviate_server", [{"modules": []}], indirect=True)
 def test_meta_and_well_known_routes(weaviate_server: WeaviateTestServer) -> None:
     with httpx.Client(base_url=weaviate_server.http_url, trust_env=False) as http:
         assert http.get("/v1/meta").json() == {

@@ -261,8 +261,16 @@ def test_list_exists_delete_and_errors(
     assert collections.exists("Alpha")
     with pytest.raises(UnexpectedStatusCodeError, match="class name Alpha already exists"):
         collections.create("Alpha")
-    with pytest.raises(UnexpectedStatusCodeError, match='no module with name "text2vec-openai"'):
-        collections.create("Vectorized", vector_config=Configure.Vectors.text2vec_openai())
+    with pytest.raises(
+        UnexpectedStatusCodeError,
+        match='target vector "default": vectorizer: no module with name "text2vec-aws"',
+    ):
+        collections.create(
+            "Vectorized",
+            vector_config=Configure.Vectors.text2vec_aws(
+                region="eu-west-1", model="amazon.titan-embed-text-v2:0"
+            ),
+        )
     collections.delete("Alpha")
     collections.delete("Alpha")
     assert not collections.exists("Alpha")

@@ -209,11 +209,8 @@ def test_multi_vector_late_interaction_and_thresholds(
 @pytest.mark.parametrize(
     "call",
     [
-        lambda c: c.query.bm25("hello"),
-        lambda c: c.query.hybrid("hello"),
         lambda c: c.query.fetch_objects(sort=Sort.by_property("n")),
         lambda c: c.query.near_object(_key(1)),
-        lambda c: c.query.near_text("hello"),
         lambda c: c.query.near_vector([0.0] * DIM, target_vector="cosine", auto_limit=2),
         lambda c: c.query.near_vector(
             [0.0] * DIM,
@@ -224,11 +221,8 @@ def test_multi_vector_late_interaction_and_thresholds(
         lambda c: c.generate.fetch_objects(single_prompt="Summarise {n}"),
     ],
     ids=[
-        "bm25",
-        "hybrid",
         "sort",
         "near_object",
-        "near_text",
         "autocut",
         "group_by",
         "metrics",

@@ -22,6 +22,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grpc-port", type=int, default=50051, help="0 picks a free port")
     parser.add_argument("--api-key", default=None, help="require `Authorization: Bearer <key>`")
     parser.add_argument("--seed", choices=["demo"], default=None, help="load a data set at start")
+    parser.add_argument(
+        "--modules",
+        default=None,
+        help="comma-separated enabled modules (default: every module of the catalog; '' for none)",
+    )
     args = parser.parse_args(argv)
 
     stopping = threading.Event()
@@ -31,13 +36,17 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    server = start_server(
-        host=args.host,
-        http_port=args.http_port,
-        grpc_port=args.grpc_port,
-        api_key=args.api_key,
-        seed=args.seed,
-    )
+    try:
+        server = start_server(
+            host=args.host,
+            http_port=args.http_port,
+            grpc_port=args.grpc_port,
+            api_key=args.api_key,
+            seed=args.seed,
+            modules=None if args.modules is None else [m for m in args.modules.split(",") if m],
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
     print(f"ready http={server.http_port} grpc={server.grpc_port}", flush=True)
     try:
         while not stopping.wait(0.5):

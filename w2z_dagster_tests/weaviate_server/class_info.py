@@ -9,6 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .modules import Module, lookup
+from .text_analysis import stopword_set
+
 LEGACY_VECTOR = ""
 """Key of the unnamed (legacy) vector in per-shard bookkeeping."""
 
@@ -21,8 +24,11 @@ class Prop:
     targets: tuple[str, ...] = ()
     tokenization: str | None = None
     filterable: bool = True
+    searchable: bool = False
     range_filters: bool = False
     nested: Mapping[str, Prop] = field(default_factory=dict)
+    module_config: Mapping[str, Any] = field(default_factory=dict)
+    """Per-module property settings (`skip`, `vectorizePropertyName`) as stored in the class JSON."""
 
     @property
     def is_ref(self) -> bool:
@@ -43,6 +49,12 @@ class VectorSpec:
     index_type: str
     distance: str
     multi: bool
+    module: Module | None = None
+    """The vectorizer that fills this space when an object comes without a vector."""
+    module_name: str = "none"
+    """The name the class config uses for it (a legacy alias such as `text2vec-palm` stays as given)."""
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    """The vectorizer's merged class settings (`properties`, `vectorizeClassName`, `model`, ...)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +68,10 @@ class ClassInfo:
     auto_tenant_activation: bool
     index_timestamps: bool
     index_null_state: bool
+    index_property_length: bool = False
+    k1: float = 1.2
+    b: float = 0.75
+    stopwords: frozenset[str] = frozenset()
 
     @classmethod
     def from_json(cls, class_json: Mapping[str, Any]) -> ClassInfo:
@@ -63,13 +79,21 @@ class ClassInfo:
         inverted = class_json["invertedIndexConfig"]
         legacy = None
         if "vectorIndexType" in class_json:
+            module_name = class_json.get("vectorizer") or "none"
             legacy = _vector_spec(
-                LEGACY_VECTOR, class_json["vectorIndexType"], class_json["vectorIndexConfig"]
+                LEGACY_VECTOR,
+                class_json["vectorIndexType"],
+                class_json["vectorIndexConfig"],
+                module_name,
+                (class_json.get("moduleConfig") or {}).get(module_name) or {},
             )
-        named = {
-            name: _vector_spec(name, cfg["vectorIndexType"], cfg["vectorIndexConfig"])
-            for name, cfg in (class_json.get("vectorConfig") or {}).items()
-        }
+        named = {}
+        for name, cfg in (class_json.get("vectorConfig") or {}).items():
+            module_name, settings = next(iter(cfg["vectorizer"].items()))
+            named[name] = _vector_spec(
+                name, cfg["vectorIndexType"], cfg["vectorIndexConfig"], module_name, settings or {}
+            )
+        stopwords = inverted["stopwords"]
         return cls(
             name=class_json["class"],
             props={p["name"]: _prop(p) for p in class_json["properties"]},
@@ -80,6 +104,10 @@ class ClassInfo:
             auto_tenant_activation=mt["autoTenantActivation"],
             index_timestamps=inverted["indexTimestamps"],
             index_null_state=inverted["indexNullState"],
+            index_property_length=inverted["indexPropertyLength"],
+            k1=float(inverted["bm25"]["k1"]),
+            b=float(inverted["bm25"]["b"]),
+            stopwords=stopword_set(stopwords["preset"], stopwords["additions"], stopwords["removals"]),
         )
 
     @property
@@ -97,16 +125,28 @@ def _prop(raw: Mapping[str, Any]) -> Prop:
         targets=() if primitive else tuple(data_type),
         tokenization=raw.get("tokenization"),
         filterable=raw["indexFilterable"],
+        searchable=raw["indexSearchable"],
         range_filters=raw["indexRangeFilters"],
         nested={child["name"]: _prop(child) for child in raw.get("nestedProperties") or []},
+        module_config=raw.get("moduleConfig") or {},
     )
 
 
-def _vector_spec(name: str, index_type: str, cfg: Mapping[str, Any]) -> VectorSpec:
+def _vector_spec(
+    name: str, index_type: str, cfg: Mapping[str, Any], module_name: str, settings: Mapping[str, Any]
+) -> VectorSpec:
     if index_type == "hfresh":
         multi = cfg["multivector"]["muvera"]["enabled"]
     elif index_type == "hnsw":
         multi = cfg["multivector"]["enabled"]
     else:
         multi = False
-    return VectorSpec(name=name, index_type=index_type, distance=cfg["distance"], multi=multi)
+    return VectorSpec(
+        name=name,
+        index_type=index_type,
+        distance=cfg["distance"],
+        multi=multi,
+        module=lookup(module_name),
+        module_name=module_name,
+        settings=settings,
+    )

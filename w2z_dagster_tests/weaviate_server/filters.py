@@ -1,13 +1,16 @@
 """gRPC `Filters` compiled into a Python predicate over stored objects.
 
-Covers what the client's own helpers and a migration need: the object id, creation/update times and
-scalar or array properties with equal, not equal, ranges, like, contains any/all/none, is-null, and
-and/or/not. Text compares by tokens as Weaviate's filterable index does (a `word` property "Hello
-World" is equal to "hello"). Reference, geo-range, nested-path and length filters are rejected.
+Covers every operator of the client's `Filter` helpers: the object id, creation/update times (with
+`indexTimestamps`), scalar or array properties with equal, not equal, ranges, like, contains
+any/all/none, is-null (with `indexNullState`), property length (with `indexPropertyLength`), geo
+range on `geoCoordinates`, and and/or/not. Text compares by tokens as Weaviate's filterable index
+does (a `word` property "Hello World" is equal to "hello"). Reference and nested-path filters are
+rejected.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from collections.abc import Callable
@@ -19,6 +22,7 @@ from .class_info import ClassInfo, Prop
 from .errors import ServerError, not_implemented
 from .schema_json import lowercase_first
 from .store import StoredObject
+from .text_analysis import tokens_of
 from .values import date_to_ns, normalize_date
 
 Predicate = Callable[[bytes, StoredObject], bool]
@@ -32,6 +36,7 @@ _RANGES: dict[int, Callable[[Any, Any], bool]] = {
 }
 _CONTAINS = (Op.OPERATOR_CONTAINS_ANY, Op.OPERATOR_CONTAINS_ALL, Op.OPERATOR_CONTAINS_NONE)
 _TOKENIZED = frozenset({"word", "lowercase", "whitespace", "trigram"})
+EARTH_RADIUS_M = 6371e3
 
 
 def compile_filter(flt: base_pb2.Filters, info: ClassInfo) -> Predicate:
@@ -43,8 +48,6 @@ def compile_filter(flt: base_pb2.Filters, info: ClassInfo) -> Predicate:
         if op == Op.OPERATOR_OR:
             return lambda k, o: any(p(k, o) for p in parts)
         return lambda k, o: not any(p(k, o) for p in parts)
-    if op == Op.OPERATOR_WITHIN_GEO_RANGE:
-        raise not_implemented("the within-geo-range filter")
     if op == Op.OPERATOR_UNSPECIFIED:
         raise ServerError(f"unknown filter operator {op}")
     return _leaf(flt, info)
@@ -76,27 +79,24 @@ def _leaf(flt: base_pb2.Filters, info: ClassInfo) -> Predicate:
     if name in ("_creationTimeUnix", "_lastUpdateTimeUnix"):
         if not info.index_timestamps:
             raise ServerError(
-                f"timestamps must be indexed to be filterable! add `indexTimestamps: true` to the "
-                f"invertedIndexConfig in {info.name}"
+                "Timestamps must be indexed to be filterable! Add `IndexTimestamps: true` to the "
+                f"InvertedIndexConfig in {info.name}"
             )
         attr = "created" if name == "_creationTimeUnix" else "updated"
         needles = [_timestamp_ms(v) for v in _as_list(raw)]
         return _matcher(op, lambda k, o: [getattr(o, attr)], needles, tokens=False)
     if "." in name:
         raise not_implemented("filters on nested object properties")
-    if name.startswith("len("):
-        raise not_implemented("property length filters")
-    prop = info.props.get(lowercase_first(name))
-    if prop is None:
-        raise ServerError(
-            f"no such prop with name '{lowercase_first(name)}' found in class '{info.name}' in the schema. "
-            "Check your schema files for which properties in this class are available"
-        )
+    if name.startswith("len(") and name.endswith(")"):
+        return _length(_prop(info, name[4:-1]), op, raw, info)
+    prop = _prop(info, name)
     if op == Op.OPERATOR_IS_NULL:
         return _is_null(prop, raw, info)
     if prop.is_ref:
         raise not_implemented("filters on references")
     base = prop.data_type.removesuffix("[]")
+    if op == Op.OPERATOR_WITHIN_GEO_RANGE:
+        return _geo_range(prop, flt)
     if base in ("blob", "object", "geoCoordinates", "phoneNumber"):
         raise ServerError(f"data type {prop.data_type} of property '{prop.name}' cannot be filtered")
     if not (prop.filterable or (op in _RANGES and prop.range_filters)):
@@ -111,6 +111,57 @@ def _leaf(flt: base_pb2.Filters, info: ClassInfo) -> Predicate:
         needles = [t for n in needles for t in tokenize(n)]
     getter = _property_values(prop.name, base, tokenize if op not in _RANGES else None)
     return _matcher(op, getter, needles, tokens=tokenize is not None and op not in _RANGES)
+
+
+def _prop(info: ClassInfo, name: str) -> Prop:
+    prop = info.props.get(lowercase_first(name))
+    if prop is None:
+        raise ServerError(
+            f"no such prop with name '{lowercase_first(name)}' found in class '{info.name}' in the schema. "
+            "Check your schema files for which properties in this class are available"
+        )
+    return prop
+
+
+def _length(prop: Prop, op: int, raw: Any, info: ClassInfo) -> Predicate:
+    """Characters of a text, elements of an array; a missing property has length 0 as in Weaviate."""
+    if not info.index_property_length or prop.data_type in ("geoCoordinates", "phoneNumber", "blob"):
+        raise ServerError(
+            "Property length must be indexed to be filterable! add `IndexPropertyLength: true` to the "
+            f"invertedIndexConfig in {info.name}.  Geo-coordinates, phone numbers and data blobs are not "
+            "supported by property length."
+        )
+    needles = [_converter("int")(v) for v in _as_list(raw)]
+    name = prop.name
+
+    def length(key: bytes, obj: StoredObject) -> list[int]:
+        value = obj.props.get(name)
+        return [0 if value is None else len(value)]
+
+    return _matcher(op, length, needles, tokens=False)
+
+
+def _geo_range(prop: Prop, flt: base_pb2.Filters) -> Predicate:
+    """Great-circle (haversine) distance in metres from the filter's point, inclusive."""
+    if prop.data_type != "geoCoordinates" or not flt.HasField("value_geo"):
+        raise ServerError(f"WithinGeoRange filter needs a geoCoordinates property, got '{prop.name}'")
+    lat0, lon0, limit = flt.value_geo.latitude, flt.value_geo.longitude, flt.value_geo.distance
+    name = prop.name
+
+    def within(key: bytes, obj: StoredObject) -> bool:
+        point = obj.props.get(name)
+        if point is None:
+            return False
+        return haversine_m(lat0, lon0, point[0], point[1]) <= limit
+
+    return within
+
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))
 
 
 def _matcher(
@@ -146,8 +197,7 @@ def _matcher(
 def _is_null(prop: Prop, raw: Any, info: ClassInfo) -> Predicate:
     if not info.index_null_state:
         raise ServerError(
-            "Nullstate must be indexed to be filterable! "
-            "add `indexNullState: true` to the invertedIndexConfig"
+            "Nullstate must be indexed to be filterable! Add `indexNullState: true` to the invertedIndexConfig"
         )
     want_null = bool(raw)
     if prop.is_ref:
@@ -237,18 +287,7 @@ def _tokenizer(prop: Prop) -> Callable[[str], list[str]] | None:
     mode = prop.tokenization or "word"
     if mode not in _TOKENIZED:
         return None
-    if mode == "word":
-        return lambda s: re.findall(r"[^\W_]+", s.lower())
-    if mode == "lowercase":
-        return lambda s: s.lower().split()
-    if mode == "whitespace":
-        return str.split
-
-    def trigrams(s: str) -> list[str]:
-        compact = "".join(re.findall(r"[^\W_]+", s.lower()))
-        return [compact[i : i + 3] for i in range(max(len(compact) - 2, 1))]
-
-    return trigrams
+    return lambda text: tokens_of(mode, text)
 
 
 def _property_values(

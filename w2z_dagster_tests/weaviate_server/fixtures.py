@@ -14,9 +14,13 @@ from .server import WeaviateTestServer, start_server
 
 
 @pytest.fixture
-def weaviate_server() -> Iterator[WeaviateTestServer]:
-    """An empty server on free ports; seed it with `seed_demo()` or through a client."""
-    server = start_server()
+def weaviate_server(request: pytest.FixtureRequest) -> Iterator[WeaviateTestServer]:
+    """An empty server on free ports; seed it with `seed_demo()` or through a client.
+
+    Parametrize indirectly with keyword arguments of `start_server` to change it, e.g.
+    `@pytest.mark.parametrize("weaviate_server", [{"modules": ["text2vec-openai"]}], indirect=True)`.
+    """
+    server = start_server(**getattr(request, "param", {}))
     try:
         yield server
     finally:

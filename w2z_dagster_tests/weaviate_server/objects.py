@@ -21,6 +21,7 @@ from .filters import Predicate
 from .property_split import add_reference_beacons, split_to_raw
 from .store import Collection, Shard, Store, StoredObject
 from .values import Ref, validate_properties
+from .vectorizer import vectorize
 from .vectors import check_multi, check_single, pack_single
 
 DEFAULT_VECTOR = "default"
@@ -71,15 +72,33 @@ def object_key(object_id: str) -> bytes:
         raise ServerError(f"invalid UUID {object_id!r}") from None
 
 
-def prepare(store: Store, inp: ObjectInput) -> Prepared:
-    """Validate one object against the schema and state; call with the store lock held."""
+def prepare(store: Store, inp: ObjectInput, *, vectorize_missing: bool = True) -> Prepared:
+    """Validate one object against the schema and state; call with the store lock held.
+
+    Vector spaces with a vectorizer module that the object brings no vector for get the stand-in
+    embedding, as the module would fill them on import.
+    """
     coll = store.collection(inp.collection)
     key = object_key(inp.uuid)
     shard = store.shard(coll, inp.tenant, write=True)
     props, refs = validate_properties(coll.info, inp.raw)
     legacy, named = _vectors(coll.info, inp.vector, dict(inp.vectors))
     _check_refs(store, coll, inp.tenant, refs)
-    return Prepared(shard, key, StoredObject(props, refs, legacy, named, 0, 0))
+    obj = StoredObject(props, refs, legacy, named, 0, 0)
+    if vectorize_missing:
+        fill_module_vectors(coll.info, obj)
+    return Prepared(shard, key, obj)
+
+
+def fill_module_vectors(info: ClassInfo, obj: StoredObject) -> None:
+    """Give every module-vectorized space the object has no vector for its stand-in embedding."""
+    if obj.vector is None and info.legacy is not None and info.legacy.module is not None:
+        obj.vector = vectorize(info, info.legacy, obj.props)
+    missing = [
+        s for n, s in info.named.items() if n not in obj.vectors and s.module is not None and not s.multi
+    ]
+    if missing:
+        obj.vectors = {**obj.vectors, **{s.name: vectorize(info, s, obj.props) for s in missing}}
 
 
 def commit(coll: Collection, prepared: Prepared, created: int | None = None) -> None:

@@ -20,12 +20,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
-from . import references, tenants
+from . import modules, references, tenants
 from .auth import check_bearer
 from .errors import ServerError, not_found, not_implemented
 from .faults import FaultController, as_http
-from .objects import ObjectInput, commit, object_key, prepare
-from .schema_json import build_class, build_properties, uppercase_first
+from .objects import ObjectInput, commit, fill_module_vectors, object_key, prepare
+from .schema_json import (
+    add_property_module_defaults,
+    build_class,
+    build_properties,
+    uppercase_first,
+    vectorizer_modules,
+)
 from .store import Collection, Store, StoredObject
 from .value_encoding import refs_to_json, to_json
 from .vectors import from_json, pack_single
@@ -128,7 +134,7 @@ def _error(message: str) -> dict[str, Any]:
 def _meta(api: RestApi, req: Request) -> Reply:
     return 200, {
         "hostname": f"http://{api.host}:{api.http_port}",
-        "modules": {},
+        "modules": modules.meta(api.store.modules),
         "version": VERSION,
         "grpcMaxMessageSize": GRPC_MAX_MESSAGE_SIZE,
     }
@@ -157,7 +163,7 @@ def _schema(api: RestApi, req: Request) -> Reply:
 
 def _create_class(api: RestApi, req: Request) -> Reply:
     with api.store.lock:
-        class_json = build_class(req.body, api.store.collections)
+        class_json = build_class(req.body, api.store.collections, api.store.modules)
         api.store.collections[class_json["class"]] = Collection(class_json)
     return 200, class_json
 
@@ -182,6 +188,7 @@ def _add_property(api: RestApi, req: Request) -> Reply:
         coll = api.store.collection(req.params["className"])
         taken = {p["name"].lower() for p in coll.json["properties"]}
         prop = build_properties([req.body], coll.info.name, taken)[0]
+        add_property_module_defaults(prop, vectorizer_modules(coll.json))
         class_json = {**coll.json, "properties": [*coll.json["properties"], prop]}
         updated = Collection(class_json)
         updated.shards, updated.tenants = coll.shards, coll.tenants
@@ -316,12 +323,16 @@ def _merge_object(api: RestApi, req: Request) -> Reply:
         coll, _key, existing, tenant = _locate(api, req)
         if existing is None:
             raise not_found(f"object {req.params['id']} not found")
-        prepared = prepare(api.store, _object_input(req.body, coll.info.name, req.params["id"], tenant))
-        obj = prepared.obj
+        inp = _object_input(req.body, coll.info.name, req.params["id"], tenant)
+        prepared = prepare(api.store, inp, vectorize_missing=False)
+        info, obj = coll.info, prepared.obj
         obj.props = {**existing.props, **obj.props}
         obj.refs = {**existing.refs, **{n: [*existing.refs.get(n, []), *r] for n, r in obj.refs.items()}}
-        obj.vector = obj.vector or existing.vector
-        obj.vectors = {**existing.vectors, **obj.vectors}
+        legacy_kept = info.legacy is not None and info.legacy.module is None
+        obj.vector = obj.vector or (existing.vector if legacy_kept else None)
+        kept = {n: v for n, v in existing.vectors.items() if info.named[n].module is None}
+        obj.vectors = {**kept, **obj.vectors}
+        fill_module_vectors(info, obj)
         commit(coll, prepared, created=existing.created)
     return 204, None
 

@@ -13,6 +13,15 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .errors import ServerError
+from .modules import (
+    DEFAULT_MODULES,
+    Module,
+    check_module_config,
+    class_settings,
+    lookup,
+    property_settings,
+    vectorizer_module,
+)
 
 CLASS_NAME_RE = re.compile(r"^[A-Z][_0-9A-Za-z]{0,254}$")
 PROPERTY_NAME_RE = re.compile(r"^[_A-Za-z][_0-9A-Za-z]{0,230}$")
@@ -162,8 +171,15 @@ def merge_known(defaults: Mapping[str, Any], user: Any) -> dict[str, Any]:
     return out
 
 
-def build_class(body: Mapping[str, Any], existing_names: Iterable[str]) -> dict[str, Any]:
-    """Validate a create body and return the class JSON the server will store and serve."""
+def build_class(
+    body: Mapping[str, Any], existing_names: Iterable[str], modules: frozenset[str] = DEFAULT_MODULES
+) -> dict[str, Any]:
+    """Validate a create body and return the class JSON the server will store and serve.
+
+    Module defaults are filled as `SetClassDefaults` does: the vectorizer's class settings into the
+    class `moduleConfig` (legacy) or the named vector's `vectorizer` entry, and its property settings
+    into every property's `moduleConfig`.
+    """
     if not isinstance(body, Mapping) or not isinstance(body.get("class"), str):
         raise ServerError("class name is required")
     name = uppercase_first(body["class"])
@@ -189,16 +205,55 @@ def build_class(body: Mapping[str, Any], existing_names: Iterable[str]) -> dict[
     named = body.get("vectorConfig") or {}
     if not isinstance(named, Mapping):
         raise ServerError("vectorConfig must be an object")
+    module_config = check_module_config(body.get("moduleConfig"), modules)
+    vectorizers: list[tuple[str, Module]] = []
     has_legacy = not named or any(body.get(k) for k in ("vectorizer", "vectorIndexType", "vectorIndexConfig"))
     if has_legacy:
-        _check_vectorizer(body.get("vectorizer") or "none")
+        vectorizer = body.get("vectorizer") or "none"
+        module = vectorizer_module(vectorizer, modules)
         index_type = body.get("vectorIndexType") or "hnsw"
-        out["vectorizer"] = "none"
+        out["vectorizer"] = vectorizer
         out["vectorIndexType"] = index_type
         out["vectorIndexConfig"] = index_config(index_type, body.get("vectorIndexConfig"))
+        if module is not None:
+            module_config[vectorizer] = class_settings(module, module_config.get(vectorizer))
+            vectorizers.append((vectorizer, module))
+    configured = [m for m in module_config if _is_vectorizer(m)]
+    if len(configured) > 1:
+        raise ServerError(
+            f"multiple vectorizers configured in class's moduleConfig: [{' '.join(configured)}]. "
+            f'class.vectorizer is set to "{out.get("vectorizer", "none")}"'
+        )
     if named:
-        out["vectorConfig"] = {vec_name: _named_vector(vec_name, cfg) for vec_name, cfg in named.items()}
+        out["vectorConfig"] = {}
+        for vec_name, cfg in named.items():
+            out["vectorConfig"][vec_name], module = _named_vector(vec_name, cfg, modules)
+            if module is not None:
+                vectorizers.append((next(iter(out["vectorConfig"][vec_name]["vectorizer"])), module))
+    if module_config:
+        out["moduleConfig"] = module_config
+    for prop in out["properties"]:
+        add_property_module_defaults(prop, vectorizers)
     return out
+
+
+def _is_vectorizer(name: str) -> bool:
+    return name.startswith(("text2vec-", "multi2vec-"))
+
+
+def vectorizer_modules(class_json: Mapping[str, Any]) -> list[tuple[str, Module]]:
+    """The vectorizers (configured name, module) a stored class uses, for properties added later."""
+    names = [class_json.get("vectorizer") or "none"]
+    names += [next(iter(c["vectorizer"])) for c in (class_json.get("vectorConfig") or {}).values()]
+    return [(n, m) for n in names if (m := lookup(n)) is not None]
+
+
+def add_property_module_defaults(prop: dict[str, Any], vectorizers: Iterable[tuple[str, Module]]) -> None:
+    """`setSinglePropertyConfigDefaults` per vectorizer; user settings win over the defaults."""
+    for name, module in vectorizers:
+        merged = property_settings(module, name, prop.get("moduleConfig"))
+        if merged is not None:
+            prop["moduleConfig"] = {**(prop.get("moduleConfig") or {}), name: merged}
 
 
 def build_properties(raw_props: Iterable[Any], class_name: str, taken: set[str]) -> list[dict[str, Any]]:
@@ -237,26 +292,26 @@ def index_config(index_type: str, user: Any) -> dict[str, Any]:
     return cfg
 
 
-def _named_vector(name: str, raw: Any) -> dict[str, Any]:
+def _named_vector(name: str, raw: Any, modules: frozenset[str]) -> tuple[dict[str, Any], Module | None]:
     if not isinstance(raw, Mapping):
         raise ServerError(f"vectorConfig {name!r} must be an object")
     vectorizer = raw.get("vectorizer") or {"none": {}}
     if not isinstance(vectorizer, Mapping) or len(vectorizer) != 1:
-        raise ServerError(f"target vector {name!r}: vectorizer must have exactly one module")
-    module = next(iter(vectorizer))
-    _check_vectorizer(module)
+        raise ServerError(
+            f"class.VectorConfig.Vectorizer must consist only 1 configuration, got: {len(vectorizer or {})}"
+        )
+    module_name = next(iter(vectorizer))
+    module = vectorizer_module(module_name, modules, target=name)
+    settings = dict(vectorizer[module_name] or {})
+    if module is not None:
+        settings = class_settings(module, settings)
     index_type = raw.get("vectorIndexType") or "hnsw"
-    return {
-        "vectorizer": {module: dict(vectorizer[module] or {})},
+    config = {
+        "vectorizer": {module_name: settings},
         "vectorIndexType": index_type,
         "vectorIndexConfig": index_config(index_type, raw.get("vectorIndexConfig")),
     }
-
-
-def _check_vectorizer(module: str) -> None:
-    """The test server runs without modules, so any vectorizer but `none` fails as it would there."""
-    if module != "none":
-        raise ServerError(f'vectorizer: no module with name "{module}" present')
+    return config, module
 
 
 def _multi_tenancy(raw: Any) -> dict[str, bool]:
@@ -270,8 +325,12 @@ def _multi_tenancy(raw: Any) -> dict[str, bool]:
 
 def _inverted(raw: Any) -> dict[str, Any]:
     cfg = merge_known(INVERTED_DEFAULTS, raw)
-    if cfg["stopwords"]["preset"] not in ("en", "none"):
-        raise ServerError(f"stopwordPreset '{cfg['stopwords']['preset']}' does not exist")
+    stopwords = cfg["stopwords"]
+    if stopwords["preset"] not in ("en", "none"):
+        raise ServerError(f"stopwordPreset '{stopwords['preset']}' does not exist")
+    for word in stopwords["additions"] or ():
+        if word in (stopwords["removals"] or ()):
+            raise ServerError(f"found '{word}' in both stopwords.additions and stopwords.removals")
     return cfg
 
 
@@ -317,6 +376,8 @@ def _property(raw: Any, class_name: str, *, nested: bool) -> dict[str, Any]:
     out: dict[str, Any] = {"name": name, "dataType": data_type}
     if raw.get("description"):
         out["description"] = raw["description"]
+    if not nested and isinstance(raw.get("moduleConfig"), Mapping):
+        out["moduleConfig"] = {k: dict(v or {}) for k, v in raw["moduleConfig"].items()}
     tokenization = raw.get("tokenization") or None
     if kind in TEXT_TYPES:
         tokenization = _migrated_tokenization(raw, tokenization)

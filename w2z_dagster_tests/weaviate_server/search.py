@@ -1,7 +1,8 @@
-"""gRPC Search: cursor pages, filtered lists and brute-force `near_vector`, with real Weaviate's rules.
+"""gRPC Search: cursor pages, filtered lists, brute-force `near_vector` / `near_text`, BM25 and hybrid.
 
 A plain or cursor fetch walks the shard's sorted uuid keys (exclusive `after`, UUID byte order); a
-filtered list comes back in internal doc-id (write) order; a vector search is ranked by distance.
+filtered list comes back in internal doc-id (write) order; a vector search is ranked by distance,
+a keyword search by BM25 score (`bm25.py`), a hybrid search by fused score (`hybrid.py`).
 Options the server does not implement are rejected, never ignored.
 """
 
@@ -10,16 +11,20 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from weaviate.proto.v1 import base_pb2, base_search_pb2, search_get_pb2
 
 from . import wire
+from .bm25 import KeywordQuery, search_bm25
 from .class_info import ClassInfo, VectorSpec
 from .errors import ServerError, not_implemented
 from .filters import Predicate, compile_filter
+from .hybrid import SUB_SEARCH_LIMIT, Candidate, fuse
 from .search_reply import MetaPlan, PropsPlan, properties
 from .store import Shard, Store, StoredObject
+from .vectorizer import embed_query
 from .vectors import multi_matrix, rank
 
 DEFAULT_LIMIT = 10
@@ -41,11 +46,18 @@ _UNSUPPORTED = (
     ("generative", "generative search"),
     ("rerank", "rerank"),
     ("boost", "boost"),
-    ("hybrid_search", "hybrid search"),
-    ("bm25_search", "bm25 search"),
-    *((name, f"{name} search") for name in _NEAR_FIELDS[1:]),
+    *((name, f"{name} search") for name in _NEAR_FIELDS[1:] if name != "near_text"),
 )
-Hit = tuple[bytes, StoredObject, float | None]
+
+
+class Hit(NamedTuple):
+    """A tuple, not a dataclass: cursor pages build one per object on the migration's hot path."""
+
+    key: bytes
+    obj: StoredObject
+    distance: float | None = None
+    score: float | None = None
+    explain: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +74,11 @@ def search(store: Store, req: search_get_pb2.SearchRequest) -> bytes:
     with store.lock:
         coll = store.collection(req.collection)
         info = coll.info
-        near = _near_vector(info, req.near_vector) if req.HasField("near_vector") else None
+        near = None
+        if req.HasField("near_vector"):
+            near = _near_vector(info, req.near_vector)
+        elif req.HasField("near_text"):
+            near = _near_text(info, req.near_text)
         certainty_ok = near is not None and near.spec.distance == "cosine" and not near.spec.multi
         meta = MetaPlan.from_request(info, req.metadata, certainty_ok=certainty_ok)
         plan = PropsPlan.build(store, info, req.properties if req.HasField("properties") else None)
@@ -83,12 +99,19 @@ def search(store: Store, req: search_get_pb2.SearchRequest) -> bytes:
             shard = store.shard(coll, req.tenant)
         except ServerError as exc:
             raise ServerError(f"{prefix}object search at index {info.name.lower()}: {exc.message}") from None
-        hits = _hits(shard, near, predicate, after, req.offset + limit)[req.offset :]
+        total = req.offset + limit
+        if req.HasField("bm25_search"):
+            hits = _keyword_hits(info, shard, req.bm25_search, predicate, total)
+        elif req.HasField("hybrid_search"):
+            hits = _hybrid_hits(info, shard, req.hybrid_search, predicate, total)
+        else:
+            hits = _hits(shard, near, predicate, after, total)
+        hits = hits[req.offset :]
         results = [
-            wire.search_result(props, wire.metadata_result(info, key, obj, meta, dist))
-            for props, (key, obj, dist) in zip(
-                _properties(store, info, plan, hits, req.tenant), hits, strict=True
+            wire.search_result(
+                props, wire.metadata_result(info, h.key, h.obj, meta, h.distance, h.score, h.explain)
             )
+            for props, h in zip(_properties(store, info, plan, hits, req.tenant), hits, strict=True)
         ]
     return wire.search_reply(time.perf_counter() - started, results)
 
@@ -96,12 +119,12 @@ def search(store: Store, req: search_get_pb2.SearchRequest) -> bytes:
 def _properties(store: Store, info: ClassInfo, plan: PropsPlan, hits: list[Hit], tenant: str) -> list[bytes]:
     """Each hit's `PropertiesResult`; as bytes directly unless references must be resolved."""
     if plan.refs:
-        return [properties(store, info, obj, plan, tenant).SerializeToString() for _, obj, _ in hits]
+        return [properties(store, info, h.obj, plan, tenant).SerializeToString() for h in hits]
     fields = [
         ((name, wire.map_key(name)), wire.value_bytes(info.props[name].data_type, enc))
         for name, enc in plan.fields
     ]
-    return [wire.properties_result(info, obj.props, fields) for _, obj, _ in hits]
+    return [wire.properties_result(info, h.obj.props, fields) for h in hits]
 
 
 def _hits(
@@ -114,14 +137,101 @@ def _hits(
                 break
             if near.certainty is not None and 1 - dist / 2 < near.certainty:
                 break
-            out.append((key, obj, dist))
+            out.append(Hit(key, obj, dist))
             if len(out) == total:
                 break
         return out
     if predicate is not None:
         matches = sorted((o.doc_id, k, o) for k, o in shard.in_order() if predicate(k, o))
-        return [(k, o, None) for _, k, o in matches[:total]]
-    return [(k, o, None) for k, o in shard.page(after, total)]
+        return [Hit(k, o) for _, k, o in matches[:total]]
+    return [Hit(k, o) for k, o in shard.page(after, total)]
+
+
+def _keyword_hits(
+    info: ClassInfo, shard: Shard, bm25: base_search_pb2.BM25, predicate: Predicate | None, total: int
+) -> list[Hit]:
+    options = bm25.search_operator if bm25.HasField("search_operator") else None
+    query = KeywordQuery.from_grpc(bm25.query, bm25.properties, options)
+    return [
+        Hit(r.key, r.obj, None, r.score, r.explain)
+        for r in search_bm25(info, shard, query, predicate)[:total]
+    ]
+
+
+def _hybrid_hits(
+    info: ClassInfo, shard: Shard, req: base_search_pb2.Hybrid, predicate: Predicate | None, total: int
+) -> list[Hit]:
+    """`hybrid.Search`: the keyword and the vector set, each up to the hybrid limit, then fused."""
+    if req.HasField("selection"):
+        raise not_implemented("diversity selection (MMR)")
+    alpha = req.alpha_param if req.use_alpha_param else req.alpha
+    limit = max(SUB_SEARCH_LIMIT, total)
+    weights: list[float] = []
+    names: list[str] = []
+    sets: list[list[Candidate]] = []
+    if alpha < 1 and req.query:
+        options = req.bm25_search_operator if req.HasField("bm25_search_operator") else None
+        query = KeywordQuery.from_grpc(req.query, req.properties, options)
+        keyword = search_bm25(info, shard, query, predicate)[:limit]
+        sets.append([Candidate(r.key, r.obj, np.float32(r.score)) for r in keyword])
+        weights.append(1 - alpha)
+        names.append("keyword")
+    if alpha > 0:
+        near = _hybrid_vector(info, req)
+        vector = []
+        for key, obj, dist in rank(shard, near.spec, near.query, predicate):
+            if req.HasField("vector_distance") and dist > req.vector_distance:
+                break
+            vector.append(Candidate(key, obj, np.float32(1 - np.float32(dist))))
+            if len(vector) == limit:
+                break
+        if req.HasField("vector_distance") and sets:
+            below = {c.key for c in vector}
+            sets[0] = [c for c in sets[0] if c.key in below]
+        sets.append(vector)
+        weights.append(alpha)
+        names.append("vector")
+    fused = fuse(req.fusion_type, weights, names, sets)[:total]
+    return [Hit(c.key, c.obj, None, float(c.score), c.explain) for c in fused]
+
+
+def _hybrid_vector(info: ClassInfo, req: base_search_pb2.Hybrid) -> NearVector:
+    """The vector half: a given vector, a nested near_vector / near_text, or the query embedded."""
+    if req.HasField("near_vector"):
+        return _near_vector(info, req.near_vector)
+    if req.HasField("near_text"):
+        return _near_text(info, req.near_text)
+    targets = list(req.targets.target_vectors) if req.HasField("targets") else list(req.target_vectors)
+    if len(set(targets)) > 1:
+        raise not_implemented("hybrid over several target vectors")
+    spec = _target_spec(info, targets[0] if targets else None)
+    if req.vectors or req.vector_bytes or req.vector:
+        nv = base_search_pb2.NearVector(vectors=req.vectors, vector_bytes=req.vector_bytes, vector=req.vector)
+        data, multi = _query_vector(nv, spec.name)
+        return NearVector(spec, multi_matrix(data) if multi else np.frombuffer(data, dtype="<f4"), None, None)
+    return NearVector(spec, embed_query(spec, [req.query]), None, None)
+
+
+def _near_text(info: ClassInfo, nt: base_search_pb2.NearTextSearch) -> NearVector:
+    """`near_text`: the concepts through the vector space's (stand-in) vectorizer."""
+    if nt.HasField("move_to") or nt.HasField("move_away"):
+        raise not_implemented("near_text move_to / move_away")
+    if nt.HasField("selection"):
+        raise not_implemented("diversity selection (MMR)")
+    targets = list(nt.targets.target_vectors) if nt.HasField("targets") else list(nt.target_vectors)
+    if len(set(targets)) > 1:
+        raise not_implemented("near_text over several target vectors")
+    spec = _target_spec(info, targets[0] if targets else None)
+    if spec.multi:
+        raise not_implemented("near_text on a multi-vector space")
+    if nt.HasField("distance") and nt.HasField("certainty"):
+        raise ServerError("near_text: cannot provide distance and certainty")
+    return NearVector(
+        spec=spec,
+        query=embed_query(spec, list(nt.query)),
+        distance=nt.distance if nt.HasField("distance") else None,
+        certainty=nt.certainty if nt.HasField("certainty") else None,
+    )
 
 
 def _check_cursor(req: search_get_pb2.SearchRequest) -> bytes:

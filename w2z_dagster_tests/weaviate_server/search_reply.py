@@ -137,7 +137,13 @@ def _ref_plan(store: Store, info: ClassInfo, req: search_get_pb2.RefPropertiesRe
 
 
 def metadata(
-    info: ClassInfo, key: bytes, obj: StoredObject, plan: MetaPlan, distance: float | None
+    info: ClassInfo,
+    key: bytes,
+    obj: StoredObject,
+    plan: MetaPlan,
+    distance: float | None,
+    score: float | None = None,
+    explain: str | None = None,
 ) -> search_get_pb2.MetadataResult:
     md = search_get_pb2.MetadataResult()
     if plan.uuid:
@@ -157,8 +163,10 @@ def metadata(
         md.last_update_time_unix = obj.updated
         md.last_update_time_unix_present = True
     if plan.score:
+        md.score = score or 0.0
         md.score_present = True
     if plan.explain_score:
+        md.explain_score = explain or ""
         md.explain_score_present = True
     if distance is not None and plan.distance:
         md.distance = distance

@@ -2,7 +2,9 @@
 
 Collections cover every data type, a legacy vector, named and multi-vectors, every index type and
 distance, multi-tenancy with an inactive tenant, single- and multi-target references (including
-dangling ones), missing properties and an empty collection. Names are valid Milvus names too.
+dangling ones), missing properties, an empty collection, and a module-configured collection
+(`DemoProducts`: two text2vec named vectors filled by the stand-in vectorizer, generative and
+reranker modules, per-property tokenizations, stopword additions, every inverted index option). Names are valid Milvus names too.
 Everything goes through the server's own validation, so the seed is stored exactly as a client
 import would be; values come from fixed seeds and UUIDs from uuid5.
 """
@@ -31,6 +33,7 @@ TENANT_OBJECTS = {"tenant_a": 300, "tenant_b": 200, "tenant_c": 100}
 INACTIVE_TENANT = "tenant_c"
 INDEX_OBJECTS = 200
 DANGLING = 5
+PRODUCTS = 240
 DEMO_COUNTS: Mapping[str, int] = {
     "DemoAuthor": AUTHORS,
     "DemoArticle": ARTICLES,
@@ -38,6 +41,7 @@ DEMO_COUNTS: Mapping[str, int] = {
     "DemoTenants": sum(TENANT_OBJECTS.values()),
     "DemoIndexes": INDEX_OBJECTS,
     "DemoEmpty": 0,
+    "DemoProducts": PRODUCTS,
 }
 """Objects per demo collection (per tenant for DemoTenants: see TENANT_OBJECTS)."""
 
@@ -132,7 +136,50 @@ CLASSES: tuple[dict[str, Any], ...] = (
         "properties": [_p("code", "text")],
     },
     {"class": "DemoEmpty", "properties": [_p("label", "text"), _p("count", "int")]},
+    {
+        "class": "DemoProducts",
+        "description": "Module-configured: text2vec named vectors, generative and reranker modules",
+        "vectorConfig": {
+            "name_vec": {
+                "vectorizer": {
+                    "text2vec-openai": {
+                        "properties": ["name"],
+                        "model": "text-embedding-3-small",
+                        "dimensions": 256,
+                    }
+                },
+                "vectorIndexType": "hnsw",
+            },
+            "description_vec": {
+                "vectorizer": {
+                    "text2vec-cohere": {"model": "embed-english-light-v3.0", "vectorizeClassName": False}
+                },
+                "vectorIndexType": "hnsw",
+            },
+        },
+        "moduleConfig": {"generative-openai": {"model": "gpt-4o-mini"}, "reranker-cohere": {}},
+        "invertedIndexConfig": {
+            "bm25": {"k1": 1.5, "b": 0.7},
+            "stopwords": {"preset": "en", "additions": ["demo"], "removals": ["not"]},
+            "indexTimestamps": True,
+            "indexNullState": True,
+            "indexPropertyLength": True,
+        },
+        "properties": [
+            _p("name", "text"),
+            _p("description", "text"),
+            _p("category", "text", tokenization="field"),
+            _p("tags", "text[]", tokenization="lowercase"),
+            _p("sku", "text", tokenization="whitespace", moduleConfig={"text2vec-cohere": {"skip": True}}),
+            _p("price", "number", indexRangeFilters=True),
+            _p("in_stock", "boolean"),
+            _p("released", "date"),
+        ],
+    },
 )
+_ADJECTIVES = ("Red", "Quiet", "Rapid", "Golden", "Compact", "Smart", "Vintage", "Solar")
+_NOUNS = ("Kettle", "Lamp", "Backpack", "Speaker", "Bicycle", "Notebook", "Camera", "Chair")
+_CATEGORIES = ("Home Goods", "Outdoor", "Electronics", "Office")
 INDEX_DIM = 12
 
 
@@ -142,7 +189,7 @@ def seed_demo(store: Store) -> None:
     vec = np.random.default_rng(7)
     with store.lock:
         for body in CLASSES:
-            class_json = build_class(body, store.collections)
+            class_json = build_class(body, store.collections, store.modules)
             store.collections[class_json["class"]] = Collection(class_json)
         _load(store, _authors(rng, vec))
         ghosts = [
@@ -162,6 +209,7 @@ def seed_demo(store: Store) -> None:
         _load(store, _tenant_objects(rng, vec))
         tenants.tenants[INACTIVE_TENANT] = "COLD"
         _load(store, _index_objects(vec))
+        _load(store, _products(rng))
 
 
 def _load(store: Store, inputs: list[ObjectInput]) -> None:
@@ -307,3 +355,23 @@ def _index_objects(vec: np.random.Generator) -> list[ObjectInput]:
         )
         for i in range(INDEX_OBJECTS)
     ]
+
+
+def _products(rng: random.Random) -> list[ObjectInput]:
+    """Objects without vectors: the stand-in vectorizer fills both named vectors on insert."""
+    out = []
+    for i in range(PRODUCTS):
+        adjective, noun = _ADJECTIVES[i % len(_ADJECTIVES)], _NOUNS[(i // len(_ADJECTIVES)) % len(_NOUNS)]
+        props: dict[str, Any] = {
+            "name": f"{adjective} {noun} {i}",
+            "description": f"A {adjective.lower()} {noun.lower()} for the demo, model {i % 13}; not refurbished",
+            "category": _CATEGORIES[i % len(_CATEGORIES)],
+            "tags": [adjective, noun.upper()][: 1 + i % 2],
+            "sku": f"SKU-{i:05d} {noun[:3].upper()}",
+            "in_stock": i % 3 != 0,
+            "released": _date(rng, i),
+        }
+        if i % 9:
+            props["price"] = round(rng.uniform(5, 900), 2)
+        out.append(ObjectInput("DemoProducts", "", demo_uuid("DemoProducts", i), props))
+    return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -14,6 +15,7 @@ from weaviate.classes.init import AdditionalConfig, Auth, GrpcConfig
 
 from .faults import FaultController
 from .grpc_service import GRPC_METHODS, WeaviateGrpc
+from .modules import enabled_modules
 from .rest import GRPC_MAX_MESSAGE_SIZE, ROUTE_KEYS, HttpServer, RestApi
 from .seed import seed_demo
 from .store import Store
@@ -88,12 +90,16 @@ def start_server(
     api_key: str | None = None,
     seed: Seed = None,
     *,
+    modules: Iterable[str] | None = None,
     max_workers: int = 16,
 ) -> WeaviateTestServer:
-    """Start a server; port 0 picks a free port (read the real one from the returned object)."""
+    """Start a server; port 0 picks a free port (read the real one from the returned object).
+
+    `modules` names the enabled modules (None: the default cloud-like set of `modules.CATALOG`).
+    """
     if seed not in (None, "demo"):
         raise ValueError(f"unknown seed {seed!r}; only 'demo' is available")
-    store = Store()
+    store = Store(enabled_modules(modules))
     faults = FaultController([*GRPC_METHODS, *ROUTE_KEYS])
     if seed == "demo":
         seed_demo(store)

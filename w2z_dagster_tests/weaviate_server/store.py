@@ -16,6 +16,7 @@ from typing import Any
 
 from .class_info import ClassInfo
 from .errors import ServerError
+from .modules import DEFAULT_MODULES
 from .schema_json import uppercase_first
 from .values import Ref
 
@@ -149,9 +150,11 @@ class Collection:
 class Store:
     """All collections behind one lock; handlers hold it while they read or change state."""
 
-    def __init__(self) -> None:
+    def __init__(self, modules: frozenset[str] = DEFAULT_MODULES) -> None:
         self.lock = threading.RLock()
         self.collections: dict[str, Collection] = {}
+        self.modules = modules
+        """Enabled module names: listed by `/v1/meta`, the only ones a class config may name."""
 
     def find(self, name: str) -> Collection | None:
         return self.collections.get(uppercase_first(name))

@@ -107,12 +107,19 @@ _CREATED_SET, _UPDATED_SET, _SCORE_SET, _EXPLAIN_SET = (
     tag(12, _VARINT) + b"\x01",
     tag(14, _VARINT) + b"\x01",
 )
+_SCORE, _EXPLAIN = tag(11, _FIXED32), tag(13, _DELIMITED)
 _DISTANCE, _DISTANCE_SET = tag(7, _FIXED32), tag(8, _VARINT) + b"\x01"
 _CERTAINTY, _CERTAINTY_SET = tag(9, _FIXED32), tag(10, _VARINT) + b"\x01"
 
 
 def metadata_result(
-    info: ClassInfo, key: bytes, obj: StoredObject, plan: MetaPlan, distance: float | None
+    info: ClassInfo,
+    key: bytes,
+    obj: StoredObject,
+    plan: MetaPlan,
+    distance: float | None,
+    score: float | None = None,
+    explain: str | None = None,
 ) -> bytes:
     """`MetadataResult` with exactly the fields `search_reply.metadata` sets."""
     out = []
@@ -133,8 +140,12 @@ def metadata_result(
     if plan.update:
         out += [_UPDATED, varint(obj.updated), _UPDATED_SET]
     if plan.score:
+        if score:
+            out += [_SCORE, struct.pack("<f", score)]
         out.append(_SCORE_SET)
     if plan.explain_score:
+        if explain:
+            out.append(delimited(_EXPLAIN, explain.encode()))
         out.append(_EXPLAIN_SET)
     if distance is not None and plan.distance:
         out += [_DISTANCE, struct.pack("<f", distance), _DISTANCE_SET]
