@@ -10,6 +10,7 @@ from w2z_dagster.core.preview import (
     VARCHAR_ESTIMATE,
     TargetState,
     format_bytes,
+    mapping_rows,
     preview,
     row_bytes,
 )
@@ -68,7 +69,7 @@ def test_a_missing_target_would_be_created_and_the_estimate_is_rows_times_count(
     assert (result.collection, result.target, result.profile) == ("Articles", "Articles", "lite")
     assert result.objects == result.source_objects == 1000
     assert result.estimated_bytes == 1000 * row_bytes(plan)
-    assert result.mapping == plan.mapping_table()
+    assert result.mapping == mapping_rows(plan)
     assert result.indexes == [f"vector: {plan.indexes[0].text}"]
     assert [(t.name, t.objects) for t in result.tenants] == [("", 1000)]
 

@@ -251,44 +251,6 @@ class MigrationPlan(BaseModel):
     def limits(self) -> TargetLimits:
         return limits_for(self.profile)
 
-    def mapping_table(self) -> list[dict[str, str]]:
-        rows = []
-        for f in self.fields:
-            flags = [
-                flag
-                for flag, on in (
-                    ("primary key", f.is_primary),
-                    ("partition key", f.is_partition_key),
-                    ("nullable", f.nullable),
-                )
-                if on
-            ]
-            index = self.index_for(f.name)
-            if index is not None:
-                flags.append(f"index {index.text}")
-            if f.note:
-                flags.append(f.note)
-            rows.append(
-                {
-                    "weaviate_property": f.source or "",
-                    "weaviate_type": f.source_type,
-                    "milvus_field": f.name,
-                    "milvus_type": f.type_text,
-                    "notes": "; ".join(flags),
-                }
-            )
-        for s in self.skipped:
-            rows.append(
-                {
-                    "weaviate_property": s.source,
-                    "weaviate_type": s.source_type,
-                    "milvus_field": "",
-                    "milvus_type": "",
-                    "notes": s.reason,
-                }
-            )
-        return rows
-
 
 class PlanError(ValueError):
     """The collection cannot be planned as asked; the message says what is wrong and how to fix it."""
@@ -565,36 +527,3 @@ def _rename_reason(name: str) -> str:
 def _note_rename(kind: str, source: str, target: str, notes: list[str]) -> None:
     if source != target:
         notes.append(f"{kind} '{source}' is stored as field '{target}' ({source!r} {_rename_reason(source)})")
-
-
-_COMPARED = ("data_type", "element_type", "dim", "is_primary", "is_partition_key")
-
-
-def plan_matches(plan: MigrationPlan, described: list[MilvusField]) -> list[str]:
-    """Why an existing target cannot take this plan's rows; empty when it can.
-
-    Larger VARCHAR/ARRAY sizes and extra nullability in the target are compatible (every planned value
-    fits); a size the target does not report (None) is not held against it.
-    """
-    target = {f.name: f for f in described}
-    problems = []
-    for planned in plan.fields:
-        actual = target.get(planned.name)
-        if actual is None:
-            problems.append(f"field '{planned.name}' ({planned.type_text}) is missing from the target")
-            continue
-        for attr in _COMPARED:
-            want, have = getattr(planned, attr), getattr(actual, attr)
-            if want != have:
-                problems.append(f"field '{planned.name}': {attr} is {have!r} in the target, planned {want!r}")
-        for attr in ("max_length", "max_capacity"):
-            want, have = getattr(planned, attr), getattr(actual, attr)
-            if want is not None and have is not None and have < want:
-                problems.append(f"field '{planned.name}': {attr} is {have} in the target, planned {want}")
-        if planned.nullable and not actual.nullable:
-            problems.append(f"field '{planned.name}' is not nullable in the target, planned nullable")
-    planned_names = {f.name for f in plan.fields}
-    problems += [
-        f"the target has field '{n}' that the plan does not" for n in target if n not in planned_names
-    ]
-    return problems

@@ -11,8 +11,9 @@ from w2z_dagster.core.dead_letters import DeadLetters
 from w2z_dagster.core.mapping import MigrationPlan
 from w2z_dagster.core.schema import CollectionSchema
 from w2z_dagster.core.settings import check_batch_size
-from w2z_dagster.core.stream import migrate, tenants_to_read
+from w2z_dagster.core.stream import migrate
 from w2z_dagster.core.sync import SyncCounts, sync
+from w2z_dagster.core.tenants import tenants_to_read
 from w2z_dagster.core.verification import verify, verify_empty_source
 from w2z_dagster.core.verification.report import VerifyOptions
 from w2z_dagster.defs import checks

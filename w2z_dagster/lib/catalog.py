@@ -9,6 +9,7 @@ import dagster as dg
 from w2z_dagster.core.checkpoint import Checkpoint
 from w2z_dagster.core.dead_letters import DeadLetters
 from w2z_dagster.core.mapping import MigrationPlan
+from w2z_dagster.core.preview import mapping_rows
 from w2z_dagster.core.schema import CollectionSchema
 from w2z_dagster.core.stream import BatchOutcome
 from w2z_dagster.core.sync import SyncCounts
@@ -52,7 +53,7 @@ def schema_metadata(schema: CollectionSchema) -> dict[str, dg.RawMetadataValue]:
 
 
 def plan_metadata(plan: MigrationPlan) -> dict[str, dg.RawMetadataValue]:
-    rows = plan.mapping_table()
+    rows = mapping_rows(plan)
     columns = list(rows[0]) if rows else ["weaviate_property"]
     return {
         "target": plan.target,

@@ -11,7 +11,7 @@ from w2z_dagster.core.merge import Side, UnsortedInputError, merge_sorted
 from w2z_dagster.core.schema import CollectionSchema
 from w2z_dagster.core.sink import MilvusSink
 from w2z_dagster.core.source import WeaviateSource
-from w2z_dagster.core.stream import tenants_to_read
+from w2z_dagster.core.tenants import tenants_to_read
 from w2z_dagster.core.transform import primary_key
 from w2z_dagster.core.verification.report import IDENTITY, CheckResult, Listed, VerifyOptions
 
