@@ -3,17 +3,15 @@ from __future__ import annotations
 import pytest
 
 from w2z_dagster.core.compatibility import plan_matches
-from w2z_dagster.core.mapping import (
-    METRIC_TABLE,
+from w2z_dagster.core.mapping import METRIC_TABLE, TYPE_TABLE, build_plan
+from w2z_dagster.core.plan import (
     PHYSICAL_ATTRIBUTES,
-    TYPE_TABLE,
     FieldRole,
     IndexPlan,
     MappingOptions,
     MigrationPlan,
     MilvusField,
     PlanError,
-    build_plan,
     parse_dimensions,
 )
 from w2z_dagster.core.preview import mapping_rows

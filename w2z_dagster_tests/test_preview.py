@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from w2z_dagster.core.mapping import MilvusField, build_plan
+from w2z_dagster.core.mapping import build_plan
+from w2z_dagster.core.plan import MilvusField
 from w2z_dagster.core.preview import (
     ARRAY_ELEMENTS_ESTIMATE,
     JSON_ESTIMATE,

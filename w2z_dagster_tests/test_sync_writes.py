@@ -16,7 +16,7 @@ import pytest
 from pymilvus import MilvusClient
 
 from w2z_dagster.core.dead_letters import read_dead_letters
-from w2z_dagster.core.mapping import MigrationPlan
+from w2z_dagster.core.plan import MigrationPlan
 from w2z_dagster.core.sync import sync
 from w2z_dagster.defs.assets import zilliz_collection
 from w2z_dagster.defs.io_managers import CATALOG, CatalogIOManager, recorded

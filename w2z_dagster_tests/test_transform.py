@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from w2z_dagster.core import transform
-from w2z_dagster.core.mapping import FieldRole, MappingOptions, MigrationPlan, build_plan
+from w2z_dagster.core.mapping import build_plan
+from w2z_dagster.core.plan import FieldRole, MappingOptions, MigrationPlan
 from w2z_dagster.core.profiles import TargetProfile
 from w2z_dagster.core.schema import CollectionSchema, PropertySpec, SourceObject, VectorSpec, WeaviateType
 from w2z_dagster.core.transform import canonical_date, from_row, primary_key, to_rows

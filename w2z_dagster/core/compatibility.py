@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from w2z_dagster.core.mapping import MigrationPlan, MilvusField
+from w2z_dagster.core.plan import MigrationPlan, MilvusField
 
 EXACT = ("data_type", "element_type", "dim", "is_primary", "is_partition_key")
 AT_LEAST = ("max_length", "max_capacity")

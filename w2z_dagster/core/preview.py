@@ -12,7 +12,7 @@ from enum import StrEnum
 from pydantic import BaseModel
 
 from w2z_dagster.core.compatibility import plan_matches
-from w2z_dagster.core.mapping import FieldRole, MigrationPlan, MilvusField
+from w2z_dagster.core.plan import FieldRole, MigrationPlan, MilvusField
 from w2z_dagster.core.schema import CollectionSchema
 
 # Declared VARCHAR and JSON sizes are limits, not sizes (text fields are declared at 65,535 bytes), so

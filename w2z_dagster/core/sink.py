@@ -25,7 +25,7 @@ from pymilvus.exceptions import DataNotMatchException, ParamError, SchemaMismatc
 from pymilvus.grpc_gen import milvus_pb2, schema_pb2
 
 from w2z_dagster.core.compatibility import plan_matches
-from w2z_dagster.core.mapping import FieldRole, IndexPlan, MigrationPlan, MilvusField
+from w2z_dagster.core.plan import FieldRole, IndexPlan, MigrationPlan, MilvusField
 from w2z_dagster.core.retry import RetryPolicy, grpc_status, is_input_error, is_transient, too_large
 from w2z_dagster.core.uri import REDACTED, redacted, uri_secrets
 

@@ -27,7 +27,7 @@ from pydantic import BaseModel
 from w2z_dagster.core.checkpoint import Checkpoint
 from w2z_dagster.core.handoff import Handoff, RateCap, Slots, Stopped
 from w2z_dagster.core.insert_gate import InsertGate
-from w2z_dagster.core.mapping import FieldRole, MigrationPlan
+from w2z_dagster.core.plan import FieldRole, MigrationPlan
 from w2z_dagster.core.schema import CollectionSchema, SourceObject
 from w2z_dagster.core.sink import MilvusSink, Packed
 from w2z_dagster.core.source import WeaviateSource

@@ -17,8 +17,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from w2z_dagster.core.handoff import RateCap
-from w2z_dagster.core.mapping import UPDATED_FIELD, FieldRole, MigrationPlan
 from w2z_dagster.core.merge import Side, merge_sorted
+from w2z_dagster.core.plan import UPDATED_FIELD, FieldRole, MigrationPlan
 from w2z_dagster.core.schema import CollectionSchema
 from w2z_dagster.core.sink import MilvusSink
 from w2z_dagster.core.source import WeaviateSource

@@ -18,7 +18,7 @@ from uuid import UUID
 import numpy as np
 from pydantic import BaseModel
 
-from w2z_dagster.core.mapping import (
+from w2z_dagster.core.plan import (
     ID_FIELD,
     TENANT_BYTES,
     TENANT_FIELD,

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from w2z_dagster.core.checkpoint import Checkpoint, CheckpointStatus
 from w2z_dagster.core.dead_letters import DeadLetters
-from w2z_dagster.core.mapping import MigrationPlan
+from w2z_dagster.core.plan import MigrationPlan
 from w2z_dagster.core.schema import CollectionSchema
 from w2z_dagster.core.settings import check_batch_size
 from w2z_dagster.core.stream import migrate

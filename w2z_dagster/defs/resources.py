@@ -16,7 +16,8 @@ import dagster as dg
 from pydantic import Field
 
 from w2z_dagster.core import selection
-from w2z_dagster.core.mapping import MappingOptions, MigrationPlan, build_plan
+from w2z_dagster.core.mapping import build_plan
+from w2z_dagster.core.plan import MappingOptions, MigrationPlan
 from w2z_dagster.core.profiles import TargetProfile, profile_for_uri
 from w2z_dagster.core.retry import RetryPolicy
 from w2z_dagster.core.schema import CollectionSchema

@@ -8,7 +8,7 @@ import dagster as dg
 
 from w2z_dagster.core.checkpoint import Checkpoint
 from w2z_dagster.core.dead_letters import DeadLetters
-from w2z_dagster.core.mapping import MigrationPlan
+from w2z_dagster.core.plan import MigrationPlan
 from w2z_dagster.core.preview import mapping_rows
 from w2z_dagster.core.schema import CollectionSchema
 from w2z_dagster.core.stream import BatchOutcome

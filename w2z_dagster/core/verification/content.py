@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from upath import UPath
 
-from w2z_dagster.core.mapping import FieldRole, MigrationPlan, MilvusField
+from w2z_dagster.core.plan import FieldRole, MigrationPlan, MilvusField
 from w2z_dagster.core.schema import CollectionSchema, SourceObject, WeaviateType
 from w2z_dagster.core.sink import MilvusSink
 from w2z_dagster.core.source import WeaviateSource

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from itertools import islice
 from typing import NamedTuple
 
-from w2z_dagster.core.mapping import FieldRole, MigrationPlan
+from w2z_dagster.core.plan import FieldRole, MigrationPlan
 from w2z_dagster.core.schema import CollectionSchema
 from w2z_dagster.core.sink import EVENTUALLY, MilvusSink
 from w2z_dagster.core.tenants import tenants_to_read

@@ -6,8 +6,8 @@ import hashlib
 import heapq
 from typing import NamedTuple
 
-from w2z_dagster.core.mapping import FieldRole, MigrationPlan
 from w2z_dagster.core.merge import Side, UnsortedInputError, merge_sorted
+from w2z_dagster.core.plan import FieldRole, MigrationPlan
 from w2z_dagster.core.schema import CollectionSchema
 from w2z_dagster.core.sink import MilvusSink
 from w2z_dagster.core.source import WeaviateSource

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from w2z_dagster.core.compatibility import Gap, field_differences
-from w2z_dagster.core.mapping import FieldRole, IndexPlan, MigrationPlan, MilvusField
+from w2z_dagster.core.plan import FieldRole, IndexPlan, MigrationPlan, MilvusField
 from w2z_dagster.core.schema import CollectionSchema, WeaviateType
 from w2z_dagster.core.verification.report import SCHEMA, CheckResult
 
