@@ -268,6 +268,7 @@ class VerificationConfig(dg.Config):
 
 
 @dg.asset(
+    key=checks.REPORT_ASSET,
     partitions_def=collections_partitions,
     ins={"schema": dg.AssetIn(source_schema.key), "plan": dg.AssetIn(zilliz_collection.key)},
     deps=[migrated_batches],
