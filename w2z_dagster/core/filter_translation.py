@@ -378,7 +378,7 @@ class _Translator:
     def _join(parts: list[str], word: str) -> str:
         if len(parts) == 1:
             return parts[0]
-        return f" {word} ".join(f"({p})" if " and " in p or " or " in p else p for p in parts)
+        return f" {word} ".join(p if _atomic(p) else f"({p})" for p in parts)
 
     def _skip(self, piece: str, why: str) -> None:
         self.unsupported.append(f"{piece} ({why})")
@@ -649,6 +649,24 @@ def _render(leaf: _Leaf, negated: bool) -> str:
     if leaf.null_safe and not negated:
         return core
     return f"({leaf.field} is not null and {core})"
+
+
+def _atomic(expression: str) -> bool:
+    """No top-level `and`/`or`: a single condition, or one already wrapped in its own parentheses."""
+    depth, quoted, escaped, top_level = 0, False, False, []
+    for i, char in enumerate(expression):
+        if quoted:
+            escaped, quoted = (False, True) if escaped else (char == "\\", char != '"')
+            continue
+        if char == '"':
+            quoted = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif depth == 0 and expression.startswith((" and ", " or "), i):
+            top_level.append(i)
+    return not top_level
 
 
 def _lower_first(name: str) -> str:
