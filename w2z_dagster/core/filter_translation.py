@@ -6,9 +6,9 @@ UTC text, the UUID in `id` or `uuid`, the tenant in `tenant`, the last-update ti
 Both Weaviate forms are accepted: the REST `where` JSON and the v4 client's `Filter` objects (read by
 their attributes, so the core needs no weaviate-client import).
 
-Milvus evaluates a comparison on a null field to "not true", and Lite and the server disagree on what
-`not`, `not in` and `array_length` make of nulls, while Weaviate's NotEqual, ContainsNone and Not match
-objects without the property. So negations are pushed down to the leaves (De Morgan), and every leaf
+Weaviate's NotEqual, ContainsNone and Not match objects without the property, while Milvus's null
+handling is not uniform (Milvus Lite 3.2 finds a null `n` in `n not in [1]` and a null array in
+`array_length(a) == 0`, but not in `n != 1` or `not (n == 1)`). So negations are pushed down to the leaves (De Morgan), and every leaf
 whose Weaviate result on a missing value differs from Milvus's says so explicitly with `is null` /
 `is not null`: the expression never depends on how the engine treats null.
 
