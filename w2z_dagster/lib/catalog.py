@@ -70,6 +70,17 @@ def plan_metadata(plan: MigrationPlan, created: bool, consistency_level: str) ->
         profile=plan.profile.value,
         consistency_level=consistency_level,
         mapping=table(rows, columns),
+        vectorizers=table(
+            [
+                {
+                    "weaviate_vector": v.name,
+                    "module": v.vectorizer or "none (vectors from the app)",
+                    "model": v.model or "",
+                }
+                for v in plan.source_schema.vectors
+            ],
+            ["weaviate_vector", "module", "model"],
+        ),
         notes=dg.MetadataValue.md("\n".join(f"- {n}" for n in plan.notes) or "none"),
     )
 

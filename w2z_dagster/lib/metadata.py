@@ -44,6 +44,7 @@ class PlanMetadataSet(W2zMetadataSet):
     profile: str | None = None
     consistency_level: str | None = None
     mapping: dg.TableMetadataValue | None = None
+    vectorizers: dg.TableMetadataValue | None = None
     notes: dg.MarkdownMetadataValue | None = None
 
 
