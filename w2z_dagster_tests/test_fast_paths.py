@@ -261,6 +261,33 @@ def test_columns_are_packed_exactly_as_pymilvus_packs_rows(
         assert list(ours) == [f["name"] for f in described["fields"]]
 
 
+def test_every_fallback_of_the_packing_is_a_debug_line(
+    weaviate_client: weaviate.WeaviateClient,
+    source: WeaviateSource,
+    sink: MilvusSink,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    seed_articles(weaviate_client, n=3)
+    schema, plan = _prepare(source, sink, "Articles")
+    rows = to_rows(next(source.pages(schema, None, None, 3)), plan).rows
+    mismatched = [{**row, "extra": 1} for row in rows]
+
+    with caplog.at_level(logging.DEBUG, logger="w2z_dagster.core.sink"):
+        packed = sink.pack("Articles", rows)
+        left_to_pymilvus = sink.pack("Articles", mismatched)
+        not_ahead = sink.pack("Missing", rows)
+
+    assert packed is not None and packed.columns is not None
+    assert left_to_pymilvus is not None and left_to_pymilvus.columns is None
+    assert not_ahead is None
+    ours = [r for r in caplog.records if r.name == "w2z_dagster.core.sink"]
+    assert [(r.levelname, r.getMessage().split(": ")[0]) for r in ours] == [
+        ("DEBUG", "3 rows for Articles left to pymilvus's packing"),
+        ("DEBUG", "3 rows for Missing not packed ahead, packed at send time"),
+    ]
+    assert "rows do not match the target's fields" in ours[0].getMessage()
+
+
 @pytest.mark.parametrize("value", [0, 1, 127, 128, 300, 16_383, 16_384, 3072, 65_536 * 4, 2**31, 2**63 - 1])
 def test_the_varint_is_protobufs_own(value: int) -> None:
     assert fast_paths.varint(value) == _VarintBytes(value)

@@ -3,7 +3,8 @@
 Where Weaviate, Milvus and w2z share the machine, throughput is set by the CPU each object costs in the
 migrating process (docs/architecture.md, "CPU per object is the budget"). Three paths take the largest
 costs off it. Each one produces exactly what the public path produces (the equivalence tests in
-`w2z_dagster_tests/test_fast_paths.py`), and each one relies on something the libraries do not promise:
+`w2z_dagster_tests/test_fast_paths.py`; the one difference: the arrays keep a signalling NaN's bits,
+which the client's float round trip quiets), and each relies on something the libraries do not promise:
 
 - **Vectors as float32 arrays** (`vector_arrays`). weaviate-client decodes every vector into a list of
   Python floats (`weaviate.collections.grpc.shared._ByteOps.decode_float32s`, weaviate-client 4.24),
@@ -126,6 +127,8 @@ def _request_columns_problem(internals: Internals) -> str | None:
     for name in ("_get_connection", "_generate_call_context"):
         if not callable(getattr(internals.milvus_client, name, None)):
             return f"pymilvus's MilvusClient has no {name}()"
+    if internals.grpc_handler is None or internals.prepare is None:
+        return "pymilvus has no client.grpc_handler.GrpcHandler or client.prepare.Prepare"
     try:
         for send in ("batch_insert", "upsert"):
             names, kwargs = _leading_parameters(getattr(internals.grpc_handler, send), 5)
