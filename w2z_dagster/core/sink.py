@@ -225,9 +225,8 @@ class MilvusSink:
         described = self._write_schema(target, rows[0])
         try:
             return Packed(rows, described, fast_paths.request_columns(described, rows))
-        except (
-            Exception
-        ) as exc:  # anything unusual: pymilvus packs it, and raises its own errors for bad rows
+        except Exception as exc:
+            # Anything unusual: pymilvus packs it, and raises its own errors for bad rows.
             log.debug("%d rows for %s left to pymilvus's packing: %r", len(rows), target, exc)
             return Packed(rows, described, None)
 
