@@ -13,6 +13,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 import yaml
+
+# Private Dagster modules: the instance-config schema, run origins and the queued-run daemon, which have no
+# public form that answers "which queued runs would be dequeued" without launching them.
 from dagster._core.instance.config import dagster_instance_config
 from dagster._core.remote_origin import RegisteredCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
 from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import QueuedRunCoordinatorDaemon
@@ -42,7 +45,8 @@ def _add_run(instance: dg.DagsterInstance, partition: str, status: dg.DagsterRun
 
 def _dequeued(instance: dg.DagsterInstance) -> list[str]:
     daemon = QueuedRunCoordinatorDaemon(interval_seconds=1)
-    runs = daemon._get_runs_to_dequeue(instance, instance.get_concurrency_config(), fixed_iteration_time=None)
+    # The daemon's own dequeue decision, asked without launching anything; Dagster has no public form of it.
+    runs = daemon._get_runs_to_dequeue(instance, instance.get_concurrency_config(), fixed_iteration_time=None)  # noqa: SLF001
     return [run.tags[PARTITION_TAG] for run in runs]
 
 

@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 import weaviate
 from pymilvus import MilvusClient
-from pymilvus.client.prepare import Prepare
 
 from w2z_dagster.core import handoff
 from w2z_dagster.core.checkpoint import Checkpoint
@@ -26,7 +25,7 @@ from w2z_dagster.core.plan import MigrationPlan
 from w2z_dagster.core.profiles import profile_for_uri
 from w2z_dagster.core.retry import RetryPolicy
 from w2z_dagster.core.schema import CollectionSchema, SourceObject
-from w2z_dagster.core.sink import MilvusSink, Packed, _columns, open_sink
+from w2z_dagster.core.sink import MilvusSink, Packed, open_sink
 from w2z_dagster.core.source import WeaviateSource, open_source
 from w2z_dagster.core.stream import BatchOutcome, migrate
 from w2z_dagster.core.transform import to_rows
@@ -467,26 +466,6 @@ def test_the_rate_cap_spaces_writes_by_their_size(monkeypatch: pytest.MonkeyPatc
         cap.wait(1_000_000)
 
     assert waits == [0.0, 0.5, 0.5]
-
-
-def test_columns_are_packed_exactly_as_pymilvus_packs_rows(
-    weaviate_server: WeaviateTestServer, source: WeaviateSource, sink: MilvusSink, milvus_uri: str
-) -> None:
-    weaviate_server.seed_demo()
-    for name in ("DemoArticle", "DemoTenants", "DemoLegacy"):
-        schema, plan = _prepare(source, sink, milvus_uri, name)
-        tenant = next((t.name for t in schema.tenants if t.active), None)
-        rows = to_rows(next(source.pages(schema, tenant, None, 50)), plan).rows
-        described = sink.client.describe_collection(plan.target)
-
-        ours = {d.field_name: d for d in _columns(described, rows)}
-        theirs = {
-            d.field_name: d
-            for d in Prepare.row_insert_param(plan.target, rows, "", described["fields"]).fields_data
-        }
-
-        assert ours == theirs, name
-        assert list(ours) == [f["name"] for f in described["fields"]]
 
 
 def test_vectors_written_as_packed_bytes_read_back_bit_exact(

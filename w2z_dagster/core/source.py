@@ -1,28 +1,27 @@
-"""The Weaviate side: the only module that imports weaviate-client.
+"""The Weaviate side: the only module that reads through weaviate-client.
 
 Everything is read through the real client (REST for schema, gRPC for objects), so what works against
-the project's test server works unchanged against a real cluster.
+the project's test server works unchanged against a real cluster. The one client internal it leans on
+(the vector decoder) is fenced in `core/fast_paths.py`.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
-import threading
 import uuid as uuid_lib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
-import numpy as np
 import weaviate
 from weaviate.classes.init import AdditionalConfig, Auth, Timeout
 from weaviate.classes.query import Filter, MetadataQuery, QueryReference
 from weaviate.collections.classes.config import ConsistencyLevel
-from weaviate.collections.grpc.shared import _ByteOps
 from weaviate.config import GrpcConfig
 
+from w2z_dagster.core import fast_paths
 from w2z_dagster.core.class_json import LEGACY_VECTOR, parse_class
 from w2z_dagster.core.retry import RetryPolicy
 from w2z_dagster.core.schema import (
@@ -36,36 +35,6 @@ from w2z_dagster.core.schema import (
 
 DIMENSION_SAMPLE = 100
 QUERY_TIMEOUT_SECONDS = 120
-
-
-_packed = threading.local()
-_decode_float32s = _ByteOps.decode_float32s
-
-
-def _decode_vector(byte_vector: bytes) -> Any:
-    """weaviate-client's float32 decoder, answering with a zero-copy float32 array where asked.
-
-    The client turns every vector into a list of Python floats, which the transform then turns back
-    into float32: two thirds of the migrating process's CPU per object on 768-dim vectors. Cursor pages
-    ask for the array instead (see `_packed_vectors`); every other caller, in any thread, still gets
-    the client's list.
-    """
-    if getattr(_packed, "on", False):
-        return np.frombuffer(byte_vector, dtype="<f4")
-    return _decode_float32s(byte_vector)
-
-
-_ByteOps.decode_float32s = staticmethod(_decode_vector)
-
-
-@contextmanager
-def _packed_vectors() -> Iterator[None]:
-    """Vectors decoded in this thread meanwhile are float32 arrays over the reply's own bytes."""
-    _packed.on = True
-    try:
-        yield
-    finally:
-        _packed.on = False
 
 
 class SourceError(RuntimeError):
@@ -158,14 +127,23 @@ def _class_json(config: Any) -> dict[str, Any]:
 
 
 class WeaviateSource:
-    """Read side of one migration: schema, tenants, counts, cursor pages, lookups by id, and search."""
+    """Read side of one migration: schema, tenants, counts, cursor pages, lookups by id, and search.
+
+    With `fast_paths.vector_arrays`, cursor pages carry vectors as float32 arrays over the reply's bytes
+    (`core/fast_paths.py`); every other read, and every read without it, gets the client's lists.
+    """
 
     def __init__(
-        self, client: weaviate.WeaviateClient, retry: RetryPolicy, include_blobs: bool = False
+        self,
+        client: weaviate.WeaviateClient,
+        retry: RetryPolicy,
+        include_blobs: bool = False,
+        fast: fast_paths.FastPaths = fast_paths.OFF,
     ) -> None:
         self.client = client
         self.retry = retry
         self.include_blobs = include_blobs
+        self.fast_paths = fast
 
     def list_collections(self) -> list[str]:
         return sorted(self.retry.call(lambda: list(self.client.collections.list_all(simple=True))))
@@ -299,7 +277,7 @@ class WeaviateSource:
         handle = self._collection(schema.name, tenant)
         ref_props = [p for p in schema.properties if p.data_type is WeaviateType.REFERENCE]
         while True:
-            with _packed_vectors():
+            with fast_paths.vector_arrays(self.fast_paths.vector_arrays):
                 objects = self._objects(handle, schema, limit=page_size, after=after)
             if not objects:
                 return
@@ -359,9 +337,11 @@ def open_source(
     api_key: str | None,
     retry: RetryPolicy,
     include_blobs: bool = False,
+    use_fast_paths: bool = True,
 ) -> Iterator[WeaviateSource]:
+    """`use_fast_paths` is W2Z_FAST_PATHS: off, only weaviate-client's public decoding is used."""
     client = connect(rest_endpoint, grpc_endpoint, api_key)
     try:
-        yield WeaviateSource(client, retry, include_blobs)
+        yield WeaviateSource(client, retry, include_blobs, fast_paths.chosen(use_fast_paths))
     finally:
         client.close()

@@ -13,17 +13,16 @@ most the last two writes beyond the last checkpoint the caller recorded; replays
 
 from __future__ import annotations
 
-import gc
 import math
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
+from w2z_dagster.core import fast_paths
 from w2z_dagster.core.checkpoint import Checkpoint
 from w2z_dagster.core.handoff import Handoff, RateCap, Slots, Stopped
 from w2z_dagster.core.insert_gate import InsertGate
@@ -292,22 +291,6 @@ def _requests(
     yield from split_rows(rows, sum(page.nbytes for page in group), max_rows, max_bytes)
 
 
-@contextmanager
-def _heap_frozen() -> Iterator[None]:
-    """Keep the collector off the objects that exist before the stream starts.
-
-    Every page allocates thousands of objects that live until written, so full collections run often,
-    and each walks the whole heap: in a Dagster process with both clients loaded, that was a fifth of
-    the migrating process's CPU. What exists at the start (modules, the clients, the run) outlives the
-    stream anyway, so it is frozen out of collection until the stream ends.
-    """
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
 def migrate(
     source: WeaviateSource,
     sink: MilvusSink,
@@ -321,6 +304,7 @@ def migrate(
     write_batch_bytes: int = DEFAULT_WRITE_BYTES,
     max_write_mb_per_s: float | None = None,
     insert_when_safe: bool = False,
+    use_fast_paths: bool = True,
 ) -> Iterator[BatchOutcome]:
     """Yield one outcome (one checkpoint) per write, in order, each only after its rows were written.
 
@@ -329,6 +313,8 @@ def migrate(
     goes out in several requests before its checkpoint. Fewer, larger writes matter most where each call
     has latency and each checkpoint costs the caller time. `max_write_mb_per_s` caps the average write
     rate, and `insert_when_safe` lets `InsertGate` use plain inserts where no key can be duplicated.
+    `use_fast_paths` (W2Z_FAST_PATHS) lets the stream freeze the heap it starts with out of garbage
+    collection while it runs (`fast_paths.frozen_heap`).
     """
     write_rows = write_batch_size or batch_size
     options = _Options(
@@ -345,7 +331,7 @@ def migrate(
         InsertGate(sink, plan, checkpoint, insert_when_safe),
         max_write_mb_per_s,
     )
-    with _heap_frozen():
+    with fast_paths.frozen_heap(fast_paths.chosen(use_fast_paths).frozen_heap):
         try:
             yield from pipeline.outcomes()
         finally:

@@ -187,6 +187,7 @@ def migrated_batches(
                 write_batch_size=config.write_batch_size,
                 max_write_mb_per_s=config.max_write_mb_per_s,
                 insert_when_safe=config.insert_when_safe,
+                use_fast_paths=weaviate.fast_paths and zilliz.fast_paths,
             ):
                 dead_letters.extend(outcome.rejects)
                 context.log.info(catalog.progress_line(outcome, schema.object_count))

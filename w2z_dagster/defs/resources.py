@@ -34,6 +34,12 @@ RETRY_DELAY = Field(
     1.0, gt=0, description="First backoff in seconds; exponential, jittered, capped (MIGRATION_RETRY_DELAY)."
 )
 
+FAST_PATHS = Field(
+    True,
+    description="Use the fast paths on library internals (W2Z_FAST_PATHS; core/fast_paths.py); off: the "
+    "public library paths only, correct but more CPU per object.",
+)
+
 
 class WeaviateResource(dg.ConfigurableResource):
     """Source Weaviate, reached through the real weaviate-client over REST and gRPC."""
@@ -57,6 +63,7 @@ class WeaviateResource(dg.ConfigurableResource):
     )
     max_retries: int = MAX_RETRIES
     retry_delay: float = RETRY_DELAY
+    fast_paths: bool = FAST_PATHS
 
     def selected(self, available: list[str]) -> list[str]:
         """The collections the patterns select, in the source's order."""
@@ -71,6 +78,7 @@ class WeaviateResource(dg.ConfigurableResource):
             self.api_key,
             RetryPolicy(self.max_retries, self.retry_delay),
             include_blobs,
+            self.fast_paths,
         ) as source:
             yield source
 
@@ -104,6 +112,7 @@ class ZillizResource(dg.ConfigurableResource):
     )
     max_retries: int = MAX_RETRIES
     retry_delay: float = RETRY_DELAY
+    fast_paths: bool = FAST_PATHS
 
     def dead_letter_folder(self, instance: dg.DagsterInstance, partition: str) -> UPath:
         """Where a collection's rejected objects are kept: one folder per collection, not per run, so the
@@ -129,7 +138,11 @@ class ZillizResource(dg.ConfigurableResource):
     @contextmanager
     def open(self) -> Iterator[MilvusSink]:
         with open_sink(
-            self.uri, self.api_key, self.database, RetryPolicy(self.max_retries, self.retry_delay)
+            self.uri,
+            self.api_key,
+            self.database,
+            RetryPolicy(self.max_retries, self.retry_delay),
+            self.fast_paths,
         ) as sink:
             yield sink
 
@@ -147,7 +160,11 @@ def _from_environment(name: str, value: str) -> str | dg.EnvVar:
 def resources_from_settings(
     settings: Settings,
 ) -> dict[str, dg.ConfigurableResource | dg.ConfigurableIOManager]:
-    retries = {"max_retries": settings.migration_max_retries, "retry_delay": settings.migration_retry_delay}
+    shared = {
+        "max_retries": settings.migration_max_retries,
+        "retry_delay": settings.migration_retry_delay,
+        "fast_paths": settings.fast_paths,
+    }
     return {
         CATALOG: CatalogIOManager(),
         "weaviate": WeaviateResource(
@@ -157,7 +174,7 @@ def resources_from_settings(
             batch_size=settings.migration_batch_size,
             include_collections=settings.include_collections,
             exclude_collections=settings.exclude_collections,
-            **retries,
+            **shared,
         ),
         "zilliz": ZillizResource(
             uri=_from_environment("ZILLIZ_CLOUD_URI", settings.zilliz_cloud_uri),
@@ -169,6 +186,6 @@ def resources_from_settings(
             max_vector_fields=settings.max_vector_fields,
             vector_dimensions=settings.vector_dimensions,
             dead_letter_dir=settings.dead_letter_dir,
-            **retries,
+            **shared,
         ),
     }

@@ -14,6 +14,7 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
+# Private by name: protobuf's varint encoder (protobuf 6), the exact bytes a real server writes.
 from google.protobuf.internal.encoder import _VarintBytes
 from weaviate.proto.v1 import base_pb2
 
