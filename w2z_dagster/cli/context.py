@@ -34,7 +34,7 @@ with warnings.catch_warnings(record=True):
     from w2z_dagster.defs.resources import WeaviateResource, ZillizResource, resources_from_settings
 
 if TYPE_CHECKING:
-    from w2z_dagster.core.mapping import MigrationPlan
+    from w2z_dagster.core.plan import MigrationPlan
     from w2z_dagster.core.schema import CollectionSchema
 
 PLAIN_WIDTH = 200

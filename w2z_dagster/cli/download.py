@@ -9,7 +9,7 @@ from collections.abc import Callable
 from w2z_dagster.cli.context import Context, new_table
 from w2z_dagster.cli.logs import LOGGER, ProgressDisplay
 from w2z_dagster.core.export import MB, ExportError, ExportProgress, export_collection
-from w2z_dagster.core.mapping import PlanError
+from w2z_dagster.core.plan import PlanError
 from w2z_dagster.core.source import SourceError
 
 log = logging.getLogger(LOGGER)

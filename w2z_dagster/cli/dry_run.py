@@ -7,7 +7,7 @@ from contextlib import ExitStack
 from rich.console import Console
 
 from w2z_dagster.cli.context import Context, new_table
-from w2z_dagster.core.mapping import PlanError
+from w2z_dagster.core.plan import PlanError
 from w2z_dagster.core.preview import CollectionPreview, TargetState, format_bytes, preview
 from w2z_dagster.core.source import SourceError
 

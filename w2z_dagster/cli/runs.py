@@ -15,6 +15,7 @@ from typing import Any
 import dagster as dg
 from pydantic import BaseModel
 
+from w2z_dagster.core.plan import MigrationPlan
 from w2z_dagster.defs.assets import (
     ASSETS,
     migrated_batches,
@@ -22,8 +23,8 @@ from w2z_dagster.defs.assets import (
     verification_report,
     zilliz_collection,
 )
+from w2z_dagster.defs.io_managers import MissingRecordError, recorded
 from w2z_dagster.defs.partitions import collections_partitions
-from w2z_dagster.lib import records
 
 RUN_LOGGER = "w2z.run"
 # A run the CLI reported as failed must not be relaunched behind the user's back by the retry daemon.
@@ -192,6 +193,8 @@ def _run_error(result: dg.ExecuteInProcessResult) -> str:
 
 def missing_record_message(instance: dg.DagsterInstance, collection: str) -> str | None:
     """Why verification alone cannot run for `collection` yet, or None when the plan is recorded."""
-    if records.latest_materialization(instance, zilliz_collection.key, collection) is None:
+    try:
+        recorded(instance, zilliz_collection.key, collection, MigrationPlan)
+    except MissingRecordError:
         return f"collection '{collection}' has not been migrated with this DAGSTER_HOME: run `w2z migrate -c {collection}` first"
     return None

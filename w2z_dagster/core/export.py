@@ -26,10 +26,10 @@ from pydantic import BaseModel
 from upath import UPath
 
 from w2z_dagster.core.dead_letters import DeadLetters
-from w2z_dagster.core.mapping import PHYSICAL_ATTRIBUTES, MigrationPlan, MilvusField
+from w2z_dagster.core.plan import PHYSICAL_ATTRIBUTES, MigrationPlan, MilvusField
 from w2z_dagster.core.schema import CollectionSchema, SourceObject
 from w2z_dagster.core.source import WeaviateSource
-from w2z_dagster.core.stream import tenants_to_read
+from w2z_dagster.core.tenants import tenants_to_read
 from w2z_dagster.core.transform import to_rows
 
 MB = 1024 * 1024

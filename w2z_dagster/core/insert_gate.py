@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from w2z_dagster.core.checkpoint import Checkpoint
-from w2z_dagster.core.mapping import FieldRole, MigrationPlan
+from w2z_dagster.core.plan import FieldRole, MigrationPlan
 from w2z_dagster.core.sink import MilvusSink
 from w2z_dagster.core.transform import primary_key
 

@@ -1,32 +1,34 @@
-"""How a Weaviate collection becomes one Milvus collection: the migration plan.
+"""How a Weaviate collection becomes one Milvus collection: the planner behind `MigrationPlan`.
 
-Everything is decided here, once, from the typed source schema; `transform` only executes the plan
-per object. The decisions and their reasons are written up in docs/mapping.md.
+Everything is decided here, once, from the typed source schema (table-driven: types, metrics, indexes);
+`transform` only executes the plan per object. The decisions and their reasons are written up in docs/mapping.md.
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
-from typing import Literal, NamedTuple
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import NamedTuple
 
 from w2z_dagster.core.names import NameAllocator, collection_name, name_problem
+from w2z_dagster.core.plan import (
+    DATE_BYTES,
+    ID_FIELD,
+    LEGACY_VECTOR_FIELD,
+    MULTI_TENANT_ID_BYTES,
+    TENANT_BYTES,
+    TENANT_FIELD,
+    UPDATED_FIELD,
+    UUID_BYTES,
+    UUID_FIELD,
+    FieldRole,
+    IndexPlan,
+    MappingOptions,
+    MigrationPlan,
+    MilvusField,
+    PlanError,
+    SkippedProperty,
+)
 from w2z_dagster.core.profiles import TargetLimits, TargetProfile, limits_for
 from w2z_dagster.core.schema import CollectionSchema, PropertySpec, VectorSpec, WeaviateType
-
-ID_FIELD = "id"
-UUID_FIELD = "uuid"
-TENANT_FIELD = "tenant"
-UPDATED_FIELD = "w2z_updated_ms"
-LEGACY_VECTOR_FIELD = "vector"
-
-UUID_BYTES = 36
-# `YYYY-MM-DDTHH:MM:SS.ffffffZ`: fixed width, so string order is time order.
-DATE_BYTES = 27
-# Weaviate caps tenant names at 64 ASCII characters; 255 (the Milvus name limit) leaves headroom.
-TENANT_BYTES = 255
-MULTI_TENANT_ID_BYTES = TENANT_BYTES + 1 + UUID_BYTES
 
 # Weaviate's own HNSW defaults, used when the source reports no index parameters.
 WEAVIATE_HNSW_DEFAULTS = {"maxConnections": 32, "efConstruction": 128}
@@ -81,217 +83,6 @@ METRIC_TABLE: dict[str, MetricRule] = {
     "hamming": MetricRule("L2", False, _NO_METRIC.format("hamming")),
     "manhattan": MetricRule("L2", False, _NO_METRIC.format("manhattan")),
 }
-
-
-class FieldRole(StrEnum):
-    ID = "id"
-    UUID = "uuid"
-    TENANT = "tenant"
-    PROPERTY = "property"
-    REFERENCE = "reference"
-    VECTOR = "vector"
-    MULTI_VECTOR = "multi_vector"
-    UPDATED = "updated"
-
-
-PHYSICAL_ATTRIBUTES = frozenset(
-    {
-        "name",
-        "data_type",
-        "element_type",
-        "max_length",
-        "max_capacity",
-        "dim",
-        "nullable",
-        "is_primary",
-        "is_partition_key",
-    }
-)
-"""What Milvus itself stores of a field: all a target describes, and all a bulk-import schema needs."""
-
-
-class MilvusField(BaseModel):
-    """One target field, in the vocabulary of pymilvus `add_field` (DataType member names).
-
-    `role`, `source`, `source_type`, `weaviate_type` and `note` say where a planned field comes from;
-    a field described from an existing target leaves them at their defaults.
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    name: str
-    data_type: str
-    element_type: str | None = None
-    max_length: int | None = None
-    max_capacity: int | None = None
-    dim: int | None = None
-    nullable: bool = False
-    is_primary: bool = False
-    is_partition_key: bool = False
-    role: FieldRole = FieldRole.PROPERTY
-    source: str | None = None
-    source_type: str = ""
-    weaviate_type: WeaviateType | None = None
-    note: str = ""
-
-    @property
-    def type_text(self) -> str:
-        if self.data_type == "VARCHAR":
-            return f"VARCHAR({self.max_length})"
-        if self.data_type == "ARRAY":
-            element = f"VARCHAR({self.max_length})" if self.element_type == "VARCHAR" else self.element_type
-            return f"ARRAY<{element}>[{self.max_capacity}]"
-        if self.dim is not None:
-            return f"{self.data_type}({self.dim})"
-        return self.data_type
-
-
-class IndexPlan(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    field: str
-    index_type: str
-    metric: str
-    params: dict[str, int] = Field(default_factory=dict)
-
-    @property
-    def text(self) -> str:
-        params = " ".join(f"{k}={v}" for k, v in self.params.items())
-        return " ".join(part for part in (self.index_type, params, self.metric) if part)
-
-
-class SkippedProperty(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    source: str
-    source_type: str
-    reason: str
-
-
-class MappingOptions(BaseModel):
-    """The mapping choices a user makes (W2Z_STORE_BLOBS, W2Z_MISSING_VECTOR, W2Z_MAX_VECTOR_FIELDS,
-    W2Z_VECTOR_DIMENSIONS); the plan records them, so every later step follows the same choices."""
-
-    model_config = ConfigDict(frozen=True)
-
-    blobs: Literal["skip", "store"] = "skip"
-    missing_vector: Literal["reject", "null"] = "reject"
-    vector_dimensions: dict[str, int] = Field(default_factory=dict)
-    max_vector_fields: int | None = Field(default=None, ge=1)
-
-    @classmethod
-    def from_settings(
-        cls, store_blobs: bool, missing_vector: str, max_vector_fields: int | None, vector_dimensions: str
-    ) -> MappingOptions:
-        return cls(
-            blobs="store" if store_blobs else "skip",
-            missing_vector=missing_vector,
-            max_vector_fields=max_vector_fields,
-            vector_dimensions=parse_dimensions(vector_dimensions),
-        )
-
-
-def parse_dimensions(text: str) -> dict[str, int]:
-    """`title=768,body=1024`: dimensions for vectors no object has shown yet."""
-    dimensions = {}
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        name, _, value = item.partition("=")
-        if not value.strip().isdigit():
-            raise PlanError(f"W2Z_VECTOR_DIMENSIONS entry '{item}' is not name=dimension, e.g. 'body=768'")
-        dimensions[name.strip()] = int(value)
-    return dimensions
-
-
-class MigrationPlan(BaseModel):
-    """The target schema plus everything `transform` and verification need to follow it."""
-
-    model_config = ConfigDict(frozen=True)
-
-    source: str
-    source_schema: CollectionSchema
-    target: str
-    profile: TargetProfile
-    multi_tenant: bool
-    fields: tuple[MilvusField, ...]
-    indexes: tuple[IndexPlan, ...]
-    notes: tuple[str, ...] = ()
-    search_parity_expected: dict[str, bool] = Field(default_factory=dict)
-    dimensions: dict[str, int] = Field(default_factory=dict)
-    skipped: tuple[SkippedProperty, ...] = ()
-    source_properties: tuple[PropertySpec, ...] = ()
-    options: MappingOptions = MappingOptions()
-
-    def field(self, name: str) -> MilvusField:
-        return next(f for f in self.fields if f.name == name)
-
-    @property
-    def reads_blobs(self) -> bool:
-        """Weaviate returns blobs only when asked, so the source must know the plan stores them."""
-        return self.options.blobs == "store"
-
-    def fields_with(self, *roles: FieldRole) -> tuple[MilvusField, ...]:
-        return tuple(f for f in self.fields if f.role in roles)
-
-    def field_by_role(self, role: FieldRole) -> MilvusField:
-        """The first field of `role`; for ID, UUID and TENANT the only one."""
-        return next(f for f in self.fields if f.role == role)
-
-    def field_for(self, role: FieldRole, source: str | None = None) -> MilvusField | None:
-        """The field holding Weaviate property/reference/vector `source`, or the w2z field of `role`."""
-        return next((f for f in self.fields if f.role == role and f.source == source), None)
-
-    def index_for(self, field: str) -> IndexPlan | None:
-        return next((i for i in self.indexes if i.field == field), None)
-
-    @property
-    def field_names(self) -> list[str]:
-        return [f.name for f in self.fields]
-
-    @property
-    def limits(self) -> TargetLimits:
-        return limits_for(self.profile)
-
-    def mapping_table(self) -> list[dict[str, str]]:
-        rows = []
-        for f in self.fields:
-            flags = [
-                flag
-                for flag, on in (
-                    ("primary key", f.is_primary),
-                    ("partition key", f.is_partition_key),
-                    ("nullable", f.nullable),
-                )
-                if on
-            ]
-            index = self.index_for(f.name)
-            if index is not None:
-                flags.append(f"index {index.text}")
-            if f.note:
-                flags.append(f.note)
-            rows.append(
-                {
-                    "weaviate_property": f.source or "",
-                    "weaviate_type": f.source_type,
-                    "milvus_field": f.name,
-                    "milvus_type": f.type_text,
-                    "notes": "; ".join(flags),
-                }
-            )
-        for s in self.skipped:
-            rows.append(
-                {
-                    "weaviate_property": s.source,
-                    "weaviate_type": s.source_type,
-                    "milvus_field": "",
-                    "milvus_type": "",
-                    "notes": s.reason,
-                }
-            )
-        return rows
-
-
-class PlanError(ValueError):
-    """The collection cannot be planned as asked; the message says what is wrong and how to fix it."""
 
 
 def build_plan(
@@ -565,36 +356,3 @@ def _rename_reason(name: str) -> str:
 def _note_rename(kind: str, source: str, target: str, notes: list[str]) -> None:
     if source != target:
         notes.append(f"{kind} '{source}' is stored as field '{target}' ({source!r} {_rename_reason(source)})")
-
-
-_COMPARED = ("data_type", "element_type", "dim", "is_primary", "is_partition_key")
-
-
-def plan_matches(plan: MigrationPlan, described: list[MilvusField]) -> list[str]:
-    """Why an existing target cannot take this plan's rows; empty when it can.
-
-    Larger VARCHAR/ARRAY sizes and extra nullability in the target are compatible (every planned value
-    fits); a size the target does not report (None) is not held against it.
-    """
-    target = {f.name: f for f in described}
-    problems = []
-    for planned in plan.fields:
-        actual = target.get(planned.name)
-        if actual is None:
-            problems.append(f"field '{planned.name}' ({planned.type_text}) is missing from the target")
-            continue
-        for attr in _COMPARED:
-            want, have = getattr(planned, attr), getattr(actual, attr)
-            if want != have:
-                problems.append(f"field '{planned.name}': {attr} is {have!r} in the target, planned {want!r}")
-        for attr in ("max_length", "max_capacity"):
-            want, have = getattr(planned, attr), getattr(actual, attr)
-            if want is not None and have is not None and have < want:
-                problems.append(f"field '{planned.name}': {attr} is {have} in the target, planned {want}")
-        if planned.nullable and not actual.nullable:
-            problems.append(f"field '{planned.name}' is not nullable in the target, planned nullable")
-    planned_names = {f.name for f in plan.fields}
-    problems += [
-        f"the target has field '{n}' that the plan does not" for n in target if n not in planned_names
-    ]
-    return problems

@@ -11,7 +11,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
-from w2z_dagster.core.mapping import FieldRole, MigrationPlan, MilvusField, plan_matches
+from w2z_dagster.core.compatibility import plan_matches
+from w2z_dagster.core.plan import FieldRole, MigrationPlan, MilvusField
 from w2z_dagster.core.schema import CollectionSchema
 
 # Declared VARCHAR and JSON sizes are limits, not sizes (text fields are declared at 65,535 bytes), so
@@ -112,7 +113,7 @@ def preview(
         source_objects=schema.object_count,
         objects=objects,
         tenants=_tenants(schema),
-        mapping=plan.mapping_table(),
+        mapping=mapping_rows(plan),
         indexes=[f"{i.field}: {i.text}" for i in plan.indexes],
         notes=list(plan.notes),
         target_state=state,
@@ -129,3 +130,43 @@ def format_bytes(size: float) -> str:
         size /= 1024
         step += 1
     return f"{size:.0f} B" if step == 0 else f"{size:.1f} {units[step]}"
+
+
+def mapping_rows(plan: MigrationPlan) -> list[dict[str, str]]:
+    """The plan as a reader checks it: one row per Milvus field, then each property left out, with why."""
+    rows = []
+    for f in plan.fields:
+        flags = [
+            flag
+            for flag, on in (
+                ("primary key", f.is_primary),
+                ("partition key", f.is_partition_key),
+                ("nullable", f.nullable),
+            )
+            if on
+        ]
+        index = plan.index_for(f.name)
+        if index is not None:
+            flags.append(f"index {index.text}")
+        if f.note:
+            flags.append(f.note)
+        rows.append(
+            {
+                "weaviate_property": f.source or "",
+                "weaviate_type": f.source_type,
+                "milvus_field": f.name,
+                "milvus_type": f.type_text,
+                "notes": "; ".join(flags),
+            }
+        )
+    for s in plan.skipped:
+        rows.append(
+            {
+                "weaviate_property": s.source,
+                "weaviate_type": s.source_type,
+                "milvus_field": "",
+                "milvus_type": "",
+                "notes": s.reason,
+            }
+        )
+    return rows

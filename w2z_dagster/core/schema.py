@@ -88,9 +88,6 @@ class CollectionSchema(BaseModel):
     object_count: int = 0
     counts_by_tenant: dict[str, int] = Field(default_factory=dict)
 
-    def property(self, name: str) -> PropertySpec:
-        return next(p for p in self.properties if p.name == name)
-
 
 def to_millis(moment: datetime | None) -> int:
     """Weaviate keeps last-update times in ms; both sides of a sync compare them through this one rounding."""

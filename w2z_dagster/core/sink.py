@@ -24,7 +24,8 @@ from pymilvus.client.types import LoadState
 from pymilvus.exceptions import DataNotMatchException, ParamError, SchemaMismatchRetryableException
 from pymilvus.grpc_gen import milvus_pb2, schema_pb2
 
-from w2z_dagster.core.mapping import FieldRole, IndexPlan, MigrationPlan, MilvusField, plan_matches
+from w2z_dagster.core.compatibility import plan_matches
+from w2z_dagster.core.plan import FieldRole, IndexPlan, MigrationPlan, MilvusField
 from w2z_dagster.core.retry import RetryPolicy, grpc_status, is_input_error, is_transient, too_large
 from w2z_dagster.core.uri import REDACTED, redacted, uri_secrets
 
@@ -41,10 +42,6 @@ CONNECT_FAILED = 2
 
 class SinkError(RuntimeError):
     """A target problem the user must fix; the message says what and how."""
-
-
-def _is_local(uri: str) -> bool:
-    return "://" not in uri
 
 
 def connect(uri: str, token: str | None, database: str) -> MilvusClient:

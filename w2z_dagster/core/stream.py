@@ -27,10 +27,11 @@ from pydantic import BaseModel
 from w2z_dagster.core.checkpoint import Checkpoint
 from w2z_dagster.core.handoff import Handoff, RateCap, Slots, Stopped
 from w2z_dagster.core.insert_gate import InsertGate
-from w2z_dagster.core.mapping import FieldRole, MigrationPlan
+from w2z_dagster.core.plan import FieldRole, MigrationPlan
 from w2z_dagster.core.schema import CollectionSchema, SourceObject
 from w2z_dagster.core.sink import MilvusSink, Packed
 from w2z_dagster.core.source import WeaviateSource
+from w2z_dagster.core.tenants import tenants_to_read
 from w2z_dagster.core.transform import Reject, TransformResult, target_refused, to_rows
 from w2z_dagster.core.write_budget import DEFAULT_WRITE_BYTES, rows_bytes, split_rows
 
@@ -47,13 +48,6 @@ class BatchOutcome(BaseModel):
     written: int
     rejects: list[Reject]
     seconds: float
-
-
-def tenants_to_read(schema: CollectionSchema) -> list[str | None]:
-    """Only active tenants can be read; inactive ones are reported by the caller, never dropped silently."""
-    if not schema.multi_tenant:
-        return [None]
-    return [t.name for t in schema.tenants if t.active]
 
 
 def _remaining(schema: CollectionSchema, checkpoint: Checkpoint) -> list[tuple[str | None, str | None]]:

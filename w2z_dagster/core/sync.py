@@ -17,12 +17,12 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from w2z_dagster.core.handoff import RateCap
-from w2z_dagster.core.mapping import UPDATED_FIELD, FieldRole, MigrationPlan
 from w2z_dagster.core.merge import Side, merge_sorted
+from w2z_dagster.core.plan import UPDATED_FIELD, FieldRole, MigrationPlan
 from w2z_dagster.core.schema import CollectionSchema
 from w2z_dagster.core.sink import MilvusSink
 from w2z_dagster.core.source import WeaviateSource
-from w2z_dagster.core.stream import tenants_to_read
+from w2z_dagster.core.tenants import tenants_to_read
 from w2z_dagster.core.transform import Reject, primary_key, target_refused, to_rows
 from w2z_dagster.core.verification.duplicates import duplicated_keys
 from w2z_dagster.core.write_budget import DEFAULT_WRITE_BYTES, rows_bytes, split_rows

@@ -8,18 +8,19 @@ from pydantic import Field
 
 from w2z_dagster.core.checkpoint import Checkpoint, CheckpointStatus
 from w2z_dagster.core.dead_letters import DeadLetters
-from w2z_dagster.core.mapping import MigrationPlan
+from w2z_dagster.core.plan import MigrationPlan
 from w2z_dagster.core.schema import CollectionSchema
 from w2z_dagster.core.settings import check_batch_size
-from w2z_dagster.core.stream import migrate, tenants_to_read
+from w2z_dagster.core.stream import migrate
 from w2z_dagster.core.sync import SyncCounts, sync
+from w2z_dagster.core.tenants import tenants_to_read
 from w2z_dagster.core.verification import verify, verify_empty_source
 from w2z_dagster.core.verification.report import VerifyOptions
 from w2z_dagster.defs import checks
 from w2z_dagster.defs.io_managers import CATALOG
 from w2z_dagster.defs.partitions import collections_partitions
 from w2z_dagster.defs.resources import WeaviateResource, ZillizResource
-from w2z_dagster.lib import catalog, records, run_guard
+from w2z_dagster.lib import catalog, checkpoints, run_guard
 from w2z_dagster.lib.retries import retry_transient_failures
 
 GROUP = "migration"
@@ -48,7 +49,7 @@ class MigrationConfig(dg.Config):
         description="Insert instead of upsert where the target provably holds none of the keys (faster).",
     )
     checkpoint_interval_seconds: float = Field(
-        records.DEFAULT_CHECKPOINT_INTERVAL,
+        checkpoints.DEFAULT_CHECKPOINT_INTERVAL,
         ge=0,
         description="Record the checkpoint at most this often (0: after every write); a killed run "
         "replays the writes since the last one.",
@@ -158,11 +159,11 @@ def migrated_batches(
     key = context.partition_key
     run_guard.claim_partition(context.instance, context.run_id, key)
     batch_size = _batch_size(config, weaviate)
-    previous = records.latest_checkpoint(context.instance, context.asset_key, key)
+    previous = checkpoints.latest_checkpoint(context.instance, context.asset_key, key)
     started = time.perf_counter()
     if plan is None:
         checkpoint = Checkpoint(collection=key).completed()
-        yield records.checkpoint_observation(context.asset_key, key, checkpoint)
+        yield checkpoints.checkpoint_observation(context.asset_key, key, checkpoint)
         yield dg.MaterializeResult(metadata=catalog.empty_source_metadata())
         return
     schema = plan.source_schema
@@ -170,10 +171,8 @@ def migrated_batches(
         yield from _sync(context, weaviate, zilliz, schema, plan, config, previous, started)
         return
     checkpoint = _starting_checkpoint(context, previous, config.restart)
-    dead_letters = DeadLetters(
-        records.dead_letter_folder(context.instance, key, zilliz.dead_letter_dir), resume=checkpoint.resumable
-    )
-    recorder = records.CheckpointRecorder(
+    dead_letters = DeadLetters(zilliz.dead_letter_folder(context.instance, key), resume=checkpoint.resumable)
+    recorder = checkpoints.CheckpointRecorder(
         context.asset_key, key, checkpoint, config.checkpoint_interval_seconds
     )
     with weaviate.open(plan.reads_blobs) as source, zilliz.open() as sink:
@@ -197,7 +196,7 @@ def migrated_batches(
             yield from recorder.unrecorded()
             raise
     checkpoint = recorder.latest.completed()
-    yield records.checkpoint_observation(context.asset_key, key, checkpoint)
+    yield checkpoints.checkpoint_observation(context.asset_key, key, checkpoint)
     yield dg.MaterializeResult(
         metadata={
             "mode": "resume" if checkpoint.batches and previous and previous.resumable else "full copy",
@@ -219,9 +218,7 @@ def _sync(
     started: float,
 ) -> Iterator[dg.AssetObservation | dg.MaterializeResult]:
     key = context.partition_key
-    dead_letters = DeadLetters(
-        records.dead_letter_folder(context.instance, key, zilliz.dead_letter_dir), resume=False
-    )
+    dead_letters = DeadLetters(zilliz.dead_letter_folder(context.instance, key), resume=False)
     totals = SyncCounts()
     with weaviate.open(plan.reads_blobs) as source, zilliz.open() as sink:
         for tenant, counts in sync(
@@ -236,7 +233,7 @@ def _sync(
             totals.add(counts)
             context.log.info(catalog.sync_line(tenant, counts))
     checkpoint = previous.model_copy(update={"rejected": len(totals.rejects)}).completed()
-    yield records.checkpoint_observation(context.asset_key, key, checkpoint)
+    yield checkpoints.checkpoint_observation(context.asset_key, key, checkpoint)
     yield dg.MaterializeResult(
         metadata=catalog.sync_metadata(totals, time.perf_counter() - started, dead_letters, _skipped(schema))
     )
@@ -297,7 +294,7 @@ def verification_report(
     a fresh `source_schema`, it compares the copy with the source as it is now).
     """
     key = context.partition_key
-    dead_letters = records.dead_letter_folder(context.instance, key, zilliz.dead_letter_dir)
+    dead_letters = zilliz.dead_letter_folder(context.instance, key)
     options = VerifyOptions(
         sample_size=config.sample_size,
         search_queries=config.search_queries,
@@ -312,7 +309,7 @@ def verification_report(
     for check in report.checks:
         context.log.info(f"{check.name}: {'PASS' if check.passed else 'FAIL'} - {check.summary}")
     return dg.MaterializeResult(
-        metadata=catalog.report_metadata(report), check_results=checks.check_results(report)
+        metadata=catalog.report_metadata(report), check_results=catalog.check_results(report)
     )
 
 

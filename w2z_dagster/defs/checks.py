@@ -8,8 +8,6 @@ Counts, identity and duplicates are blocking: a copy with missing, extra or doub
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
-from typing import Any
 
 import dagster as dg
 
@@ -22,14 +20,11 @@ from w2z_dagster.core.verification.report import (
     REJECTS,
     SCHEMA,
     SEARCH_PARITY,
-    CheckResult,
-    VerificationReport,
 )
 from w2z_dagster.defs.partitions import collections_partitions
 
 REPORT_ASSET = "verification_report"
 BLOCKING = frozenset({COUNTS, IDENTITY, DUPLICATES})
-MISMATCH_COLUMNS = ("check", "tenant", "uuid", "field", "weaviate", "milvus", "detail")
 
 DESCRIPTIONS = {
     COUNTS: "Weaviate's object count per tenant equals an exact Milvus count(*) (strong consistency), "
@@ -59,42 +54,3 @@ with warnings.catch_warnings():
         )
         for name in CHECKS
     ]
-
-
-def mismatch_table(rows: Sequence[dict[str, Any]]) -> dg.TableMetadataValue:
-    return dg.MetadataValue.table(
-        records=[dg.TableRecord({c: str(r.get(c, "")) for c in MISMATCH_COLUMNS}) for r in rows],
-        schema=dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in MISMATCH_COLUMNS]),
-    )
-
-
-def _number(value: Any) -> dg.RawMetadataValue:
-    """Scalars stay plottable in the catalog; nested numbers go as JSON."""
-    if isinstance(value, bool):
-        return dg.MetadataValue.bool(value)
-    if value is None:
-        return "none"
-    if isinstance(value, int):
-        return dg.MetadataValue.int(value)
-    if isinstance(value, float):
-        return dg.MetadataValue.float(value)
-    if isinstance(value, str):
-        return value
-    return dg.MetadataValue.json(value)
-
-
-def check_result(check: CheckResult) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(
-        check_name=check.name,
-        passed=check.passed,
-        description=check.summary,
-        metadata={
-            "summary": check.summary,
-            **{key: _number(value) for key, value in check.numbers.items()},
-            "mismatches": mismatch_table([{"check": check.name, **m} for m in check.mismatches]),
-        },
-    )
-
-
-def check_results(report: VerificationReport) -> list[dg.AssetCheckResult]:
-    return [check_result(c) for c in report.checks]

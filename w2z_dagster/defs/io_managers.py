@@ -13,8 +13,6 @@ from typing import Any, TypeVar, Union, get_args, get_origin
 import dagster as dg
 from pydantic import BaseModel
 
-from w2z_dagster.lib.records import latest_materialization
-
 VALUE_KEY = "w2z/value"
 CATALOG = "catalog"
 """The resource key the assets store their values under."""
@@ -47,7 +45,10 @@ class CatalogIOManager(dg.ConfigurableIOManager):
 
 def recorded(instance: dg.DagsterInstance, asset: dg.AssetKey, partition: str, model: type[M]) -> M | None:
     """The value `asset` last stored for `partition`, as the next asset loads it."""
-    metadata = latest_materialization(instance, asset, partition) or {}
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=asset, asset_partitions=[partition]), limit=1
+    ).records
+    metadata = records[0].asset_materialization.metadata if records else {}
     if VALUE_KEY not in metadata:
         raise MissingRecordError(
             f"'{asset.to_user_string()}' has no materialization for partition '{partition}' yet: "

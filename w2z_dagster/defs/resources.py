@@ -14,9 +14,11 @@ from typing import Literal
 
 import dagster as dg
 from pydantic import Field
+from upath import UPath
 
 from w2z_dagster.core import selection
-from w2z_dagster.core.mapping import MappingOptions, MigrationPlan, build_plan
+from w2z_dagster.core.mapping import build_plan
+from w2z_dagster.core.plan import MappingOptions, MigrationPlan
 from w2z_dagster.core.profiles import TargetProfile, profile_for_uri
 from w2z_dagster.core.retry import RetryPolicy
 from w2z_dagster.core.schema import CollectionSchema
@@ -102,6 +104,17 @@ class ZillizResource(dg.ConfigurableResource):
     )
     max_retries: int = MAX_RETRIES
     retry_delay: float = RETRY_DELAY
+
+    def dead_letter_folder(self, instance: dg.DagsterInstance, partition: str) -> UPath:
+        """Where a collection's rejected objects are kept: one folder per collection, not per run, so the
+        rejects of a run that failed and was resumed still reach verification.
+
+        Without `dead_letter_dir`, beside the instance's local storage; deployments where each run has
+        its own machine point it at a shared volume or an object-store URL that every run reads.
+        """
+        if self.dead_letter_dir:
+            return UPath(self.dead_letter_dir) / partition
+        return UPath(instance.storage_directory()) / "w2z" / "dead_letters" / partition
 
     def target_profile(self) -> TargetProfile:
         return self.profile or profile_for_uri(self.uri)

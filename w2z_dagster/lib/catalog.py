@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import dagster as dg
 
 from w2z_dagster.core.checkpoint import Checkpoint
 from w2z_dagster.core.dead_letters import DeadLetters
-from w2z_dagster.core.mapping import MigrationPlan
+from w2z_dagster.core.plan import MigrationPlan
+from w2z_dagster.core.preview import mapping_rows
 from w2z_dagster.core.schema import CollectionSchema
 from w2z_dagster.core.stream import BatchOutcome
 from w2z_dagster.core.sync import SyncCounts
-from w2z_dagster.core.verification.report import VerificationReport
-from w2z_dagster.defs import checks
+from w2z_dagster.core.verification.report import CheckResult, VerificationReport
+
+MISMATCH_COLUMNS = ("check", "tenant", "uuid", "field", "weaviate", "milvus", "detail")
 
 
-def _table(rows: Sequence[dict[str, object]], columns: Sequence[str]) -> dg.MetadataValue:
+def table(rows: Sequence[dict[str, object]], columns: Sequence[str]) -> dg.TableMetadataValue:
+    """Rows as a catalog table of text columns, so every cell shows as the model had it."""
     return dg.MetadataValue.table(
         records=[dg.TableRecord({c: str(r.get(c, "")) for c in columns}) for r in rows],
         schema=dg.TableSchema(columns=[dg.TableColumn(c, "string") for c in columns]),
@@ -44,20 +48,20 @@ def schema_metadata(schema: CollectionSchema) -> dict[str, dg.RawMetadataValue]:
     ]
     return {
         "object_count": dg.MetadataValue.int(schema.object_count),
-        "properties": _table(properties, ["name", "type", "targets"]),
-        "vectors": _table(vectors, ["name", "dimension", "distance", "index", "multi"]),
-        "tenants": _table(tenants, ["name", "status", "objects"]),
+        "properties": table(properties, ["name", "type", "targets"]),
+        "vectors": table(vectors, ["name", "dimension", "distance", "index", "multi"]),
+        "tenants": table(tenants, ["name", "status", "objects"]),
         "multi_tenant": schema.multi_tenant,
     }
 
 
 def plan_metadata(plan: MigrationPlan) -> dict[str, dg.RawMetadataValue]:
-    rows = plan.mapping_table()
+    rows = mapping_rows(plan)
     columns = list(rows[0]) if rows else ["weaviate_property"]
     return {
         "target": plan.target,
         "profile": plan.profile.value,
-        "mapping": _table(rows, columns),
+        "mapping": table(rows, columns),
         "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in plan.notes) or "none"),
     }
 
@@ -85,7 +89,7 @@ def migration_metadata(
         "seconds": dg.MetadataValue.float(round(seconds, 3)),
         "objects_per_second": dg.MetadataValue.float(round(written / seconds, 1) if seconds > 0 else 0.0),
         "dead_letter_folder": dg.MetadataValue.path(str(dead_letters.folder)) if dead_letters.count else "",
-        "first_rejects": _table(rejects, ["uuid", "tenant", "reason"]),
+        "first_rejects": table(rejects, ["uuid", "tenant", "reason"]),
         "inactive_tenants_skipped": ", ".join(skipped_tenants),
     }
 
@@ -111,7 +115,7 @@ def sync_metadata(
         "unchanged": dg.MetadataValue.int(totals.unchanged),
         "rejected": dg.MetadataValue.int(len(totals.rejects)),
         "seconds": dg.MetadataValue.float(round(seconds, 3)),
-        "first_rejects": _table(rejects, ["uuid", "tenant", "reason"]),
+        "first_rejects": table(rejects, ["uuid", "tenant", "reason"]),
         "inactive_tenants_skipped": ", ".join(skipped_tenants),
     }
 
@@ -144,6 +148,38 @@ def report_metadata(report: VerificationReport) -> dict[str, dg.RawMetadataValue
         "passed": dg.MetadataValue.bool(report.passed),
         "checks_failed": dg.MetadataValue.int(len(failed)),
         "summary": dg.MetadataValue.md("\n".join(lines)),
-        "mismatches": checks.mismatch_table(mismatches),
+        "mismatches": table(mismatches, MISMATCH_COLUMNS),
         "numbers": dg.MetadataValue.json({c.name: c.numbers for c in report.checks}),
     }
+
+
+def _number(value: Any) -> dg.RawMetadataValue:
+    """Scalars stay plottable in the catalog; nested numbers go as JSON."""
+    if isinstance(value, bool):
+        return dg.MetadataValue.bool(value)
+    if value is None:
+        return "none"
+    if isinstance(value, int):
+        return dg.MetadataValue.int(value)
+    if isinstance(value, float):
+        return dg.MetadataValue.float(value)
+    if isinstance(value, str):
+        return value
+    return dg.MetadataValue.json(value)
+
+
+def check_result(check: CheckResult) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name=check.name,
+        passed=check.passed,
+        description=check.summary,
+        metadata={
+            "summary": check.summary,
+            **{key: _number(value) for key, value in check.numbers.items()},
+            "mismatches": table([{"check": check.name, **m} for m in check.mismatches], MISMATCH_COLUMNS),
+        },
+    )
+
+
+def check_results(report: VerificationReport) -> list[dg.AssetCheckResult]:
+    return [check_result(c) for c in report.checks]

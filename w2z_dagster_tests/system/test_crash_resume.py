@@ -15,7 +15,7 @@ import pytest
 from pymilvus import MilvusClient
 
 from w2z_dagster.cli import runs
-from w2z_dagster.lib.records import latest_checkpoint
+from w2z_dagster.lib.checkpoints import latest_checkpoint
 from w2z_dagster_tests.support.milvus_server import MilvusServer
 from w2z_dagster_tests.support.seeding import seed_multi_tenant
 from w2z_dagster_tests.support.weaviate_server import WeaviateTestServer

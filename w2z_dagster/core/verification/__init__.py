@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from upath import UPath
 
-from w2z_dagster.core.mapping import MigrationPlan
+from w2z_dagster.core.plan import MigrationPlan
 from w2z_dagster.core.schema import CollectionSchema
 from w2z_dagster.core.sink import MilvusSink
 from w2z_dagster.core.source import WeaviateSource
-from w2z_dagster.core.stream import tenants_to_read
+from w2z_dagster.core.tenants import tenants_to_read
 from w2z_dagster.core.verification.content import check_content
 from w2z_dagster.core.verification.counts import check_counts
 from w2z_dagster.core.verification.duplicates import check_duplicates

@@ -8,11 +8,12 @@ from typing import Any, NamedTuple
 import numpy as np
 from upath import UPath
 
-from w2z_dagster.core.mapping import FieldRole, MigrationPlan, MilvusField
+from w2z_dagster.core.plan import FieldRole, MigrationPlan, MilvusField
 from w2z_dagster.core.schema import CollectionSchema, SourceObject, WeaviateType
 from w2z_dagster.core.sink import MilvusSink
 from w2z_dagster.core.source import WeaviateSource
-from w2z_dagster.core.transform import MULTI_VECTOR, VECTOR, from_row, primary_key, values_equal
+from w2z_dagster.core.transform import from_row, primary_key
+from w2z_dagster.core.verification.equality import MULTI_VECTOR, VECTOR, values_equal
 from w2z_dagster.core.verification.identity import SampleKey, sample_rank
 from w2z_dagster.core.verification.rejects import dead_letters_in
 from w2z_dagster.core.verification.report import (

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from itertools import islice
 
-from w2z_dagster.core.mapping import MigrationPlan
+from w2z_dagster.core.plan import MigrationPlan
 from w2z_dagster.core.schema import CollectionSchema
 from w2z_dagster.core.sink import MilvusSink
 from w2z_dagster.core.source import WeaviateSource
-from w2z_dagster.core.stream import tenants_to_read
+from w2z_dagster.core.tenants import tenants_to_read
 from w2z_dagster.core.verification.report import COUNTS, CheckResult
 
 NAMED_STALE_TENANTS = 20

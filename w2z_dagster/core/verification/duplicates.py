@@ -11,10 +11,10 @@ from collections.abc import Iterator, Sequence
 from itertools import islice
 from typing import NamedTuple
 
-from w2z_dagster.core.mapping import FieldRole, MigrationPlan
+from w2z_dagster.core.plan import FieldRole, MigrationPlan
 from w2z_dagster.core.schema import CollectionSchema
 from w2z_dagster.core.sink import EVENTUALLY, MilvusSink
-from w2z_dagster.core.stream import tenants_to_read
+from w2z_dagster.core.tenants import tenants_to_read
 from w2z_dagster.core.verification.report import DUPLICATES, CheckResult, Listed
 
 KEYS_PER_COUNT = 1000

@@ -6,12 +6,12 @@ import hashlib
 import heapq
 from typing import NamedTuple
 
-from w2z_dagster.core.mapping import FieldRole, MigrationPlan
 from w2z_dagster.core.merge import Side, UnsortedInputError, merge_sorted
+from w2z_dagster.core.plan import FieldRole, MigrationPlan
 from w2z_dagster.core.schema import CollectionSchema
 from w2z_dagster.core.sink import MilvusSink
 from w2z_dagster.core.source import WeaviateSource
-from w2z_dagster.core.stream import tenants_to_read
+from w2z_dagster.core.tenants import tenants_to_read
 from w2z_dagster.core.transform import primary_key
 from w2z_dagster.core.verification.report import IDENTITY, CheckResult, Listed, VerifyOptions
 

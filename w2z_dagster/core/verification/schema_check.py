@@ -5,28 +5,31 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from w2z_dagster.core.mapping import FieldRole, IndexPlan, MigrationPlan, MilvusField
+from w2z_dagster.core.compatibility import Gap, field_differences
+from w2z_dagster.core.plan import FieldRole, IndexPlan, MigrationPlan, MilvusField
 from w2z_dagster.core.schema import CollectionSchema, WeaviateType
 from w2z_dagster.core.verification.report import SCHEMA, CheckResult
 
+_DETAILS = {
+    Gap.MISSING: "missing",
+    Gap.DIFFERS: "{aspect} differs",
+    Gap.SMALLER: "{aspect} smaller than planned",
+    Gap.NOT_NULLABLE: "cannot hold Weaviate's missing values",
+}
+
 
 def _field_problems(planned: MilvusField, actual: MilvusField | None) -> Iterator[dict[str, Any]]:
-    def problem(aspect: str, want: Any, have: Any) -> dict[str, Any]:
-        return {"field": planned.name, "weaviate": f"{aspect} {want}", "milvus": f"{aspect} {have}"}
-
-    if actual is None:
-        yield {"field": planned.name, "weaviate": planned.type_text, "milvus": "absent", "detail": "missing"}
-        return
-    for aspect in ("data_type", "element_type", "dim", "is_primary", "is_partition_key"):
-        want, have = getattr(planned, aspect), getattr(actual, aspect)
-        if want != have:
-            yield {**problem(aspect, want, have), "detail": f"{aspect} differs"}
-    for aspect in ("max_length", "max_capacity"):
-        want, have = getattr(planned, aspect), getattr(actual, aspect)
-        if want is not None and have is not None and have < want:
-            yield {**problem(aspect, want, have), "detail": f"{aspect} smaller than planned"}
-    if planned.nullable and not actual.nullable:
-        yield {**problem("nullable", True, False), "detail": "cannot hold Weaviate's missing values"}
+    for d in field_differences(planned, actual):
+        detail = _DETAILS[d.gap].format(aspect=d.aspect)
+        if d.gap is Gap.MISSING:
+            yield {"field": planned.name, "weaviate": d.planned, "milvus": "absent", "detail": detail}
+        else:
+            yield {
+                "field": planned.name,
+                "weaviate": f"{d.aspect} {d.planned}",
+                "milvus": f"{d.aspect} {d.actual}",
+                "detail": detail,
+            }
 
 
 def _unmapped(schema: CollectionSchema, plan: MigrationPlan) -> Iterator[dict[str, Any]]:

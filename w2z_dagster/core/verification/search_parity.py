@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from w2z_dagster.core.mapping import FieldRole, MigrationPlan, MilvusField
+from w2z_dagster.core.plan import FieldRole, MigrationPlan, MilvusField
 from w2z_dagster.core.schema import CollectionSchema
 from w2z_dagster.core.sink import MilvusSink
 from w2z_dagster.core.source import WeaviateSource

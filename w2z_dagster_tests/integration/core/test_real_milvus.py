@@ -19,7 +19,8 @@ from pymilvus import DataType, MilvusClient
 
 from w2z_dagster.core.checkpoint import Checkpoint
 from w2z_dagster.core.insert_gate import InsertGate
-from w2z_dagster.core.mapping import MigrationPlan, build_plan
+from w2z_dagster.core.mapping import build_plan
+from w2z_dagster.core.plan import MigrationPlan
 from w2z_dagster.core.profiles import profile_for_uri
 from w2z_dagster.core.retry import RetryPolicy
 from w2z_dagster.core.schema import CollectionSchema

@@ -8,7 +8,7 @@ import dagster as dg
 import weaviate
 from pymilvus import MilvusClient
 
-from w2z_dagster.core.mapping import MigrationPlan
+from w2z_dagster.core.plan import MigrationPlan
 from w2z_dagster.core.schema import CollectionSchema
 from w2z_dagster.defs.assets import (
     MigrationConfig,

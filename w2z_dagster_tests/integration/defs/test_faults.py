@@ -20,7 +20,7 @@ from pymilvus import MilvusClient
 from w2z_dagster.core.dead_letters import read_dead_letters
 from w2z_dagster.defs.io_managers import CATALOG, CatalogIOManager
 from w2z_dagster.defs.resources import WeaviateResource, ZillizResource
-from w2z_dagster.lib.records import dead_letter_folder, latest_checkpoint
+from w2z_dagster.lib.checkpoints import latest_checkpoint
 from w2z_dagster_tests.support.milvus_proxy import FaultyMilvusProxy, faulty_proxy, merr_status
 from w2z_dagster_tests.support.milvus_server import MilvusServer
 from w2z_dagster_tests.support.seeding import ALL_CHECKS, ASSETS, reverify, seed_articles, uuid_of, verdicts
@@ -129,7 +129,7 @@ def _step_failures(result: dg.ExecuteInProcessResult) -> int:
 
 
 def _rejects(instance: dg.DagsterInstance) -> list:
-    return list(read_dead_letters(dead_letter_folder(instance, "Articles", None)))
+    return list(read_dead_letters(ZillizResource(uri="unused").dead_letter_folder(instance, "Articles")))
 
 
 def _exact_after_clearing(

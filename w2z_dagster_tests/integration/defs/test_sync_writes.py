@@ -16,12 +16,11 @@ import pytest
 from pymilvus import MilvusClient
 
 from w2z_dagster.core.dead_letters import read_dead_letters
-from w2z_dagster.core.mapping import MigrationPlan
+from w2z_dagster.core.plan import MigrationPlan
 from w2z_dagster.core.sync import sync
 from w2z_dagster.defs.assets import zilliz_collection
 from w2z_dagster.defs.io_managers import CATALOG, CatalogIOManager, recorded
 from w2z_dagster.defs.resources import WeaviateResource, ZillizResource
-from w2z_dagster.lib.records import dead_letter_folder
 from w2z_dagster_tests.support.milvus_proxy import FaultyMilvusProxy, faulty_proxy, merr_status
 from w2z_dagster_tests.support.milvus_server import MilvusServer
 from w2z_dagster_tests.support.seeding import ALL_CHECKS, ASSETS, seed_articles, uuid_of, verdicts
@@ -162,7 +161,7 @@ def test_sync_dead_letters_a_row_the_server_refuses_with_exact_vectors(
 
     metadata = synced.asset_materializations_for_node("migrated_batches")[0].metadata
     assert (metadata["updated"].value, metadata["rejected"].value) == (CHANGED, 1)
-    (reject,) = read_dead_letters(dead_letter_folder(instance, "Articles", None))
+    (reject,) = read_dead_letters(ZillizResource(uri="unused").dead_letter_folder(instance, "Articles"))
     assert (reject.uuid, reject.reason) == (uuid_of(bad), "target refused: invalid parameter[title too long]")
     kept = np.asarray(reject.object["vectors"]["default"], dtype=np.float32)
     assert kept.tobytes() == np.asarray(seeded[bad].vector, dtype=np.float32).tobytes()

@@ -23,7 +23,8 @@ from w2z_dagster.core.export import (
     ExportProgress,
     export_collection,
 )
-from w2z_dagster.core.mapping import MigrationPlan, build_plan
+from w2z_dagster.core.mapping import build_plan
+from w2z_dagster.core.plan import MigrationPlan
 from w2z_dagster.core.profiles import TargetProfile
 from w2z_dagster.core.schema import CollectionSchema, PropertySpec, SourceObject, TenantSpec, VectorSpec
 from w2z_dagster.core.schema import WeaviateType as T

@@ -2,20 +2,19 @@ from __future__ import annotations
 
 import pytest
 
-from w2z_dagster.core.mapping import (
-    METRIC_TABLE,
+from w2z_dagster.core.compatibility import plan_matches
+from w2z_dagster.core.mapping import METRIC_TABLE, TYPE_TABLE, build_plan
+from w2z_dagster.core.plan import (
     PHYSICAL_ATTRIBUTES,
-    TYPE_TABLE,
     FieldRole,
     IndexPlan,
     MappingOptions,
     MigrationPlan,
     MilvusField,
     PlanError,
-    build_plan,
     parse_dimensions,
-    plan_matches,
 )
+from w2z_dagster.core.preview import mapping_rows
 from w2z_dagster.core.profiles import TargetProfile
 from w2z_dagster.core.schema import CollectionSchema, PropertySpec, VectorSpec, WeaviateType
 
@@ -110,7 +109,7 @@ def test_blobs_are_skipped_by_default_and_shown_in_the_table() -> None:
     plan = plan_of(every_type_schema())
     assert "p_blob" not in plan.field_names
     assert [p.name for p in plan.source_properties if p.data_type == T.BLOB] == []
-    assert plan.mapping_table()[-1] == {
+    assert mapping_rows(plan)[-1] == {
         "weaviate_property": "p_blob",
         "weaviate_type": "blob",
         "milvus_field": "",
@@ -197,7 +196,7 @@ def test_keyword_and_invalid_names_are_renamed_and_shown() -> None:
         "vector 'like' is stored as field 'like_1' ('like' is a Milvus filter-expression keyword)",
         "property 'and' is stored as field 'and_2' ('and' is a Milvus filter-expression keyword)",
     )
-    row = next(r for r in plan.mapping_table() if r["weaviate_property"] == "and")
+    row = next(r for r in mapping_rows(plan) if r["weaviate_property"] == "and")
     assert row == {
         "weaviate_property": "and",
         "weaviate_type": "text",
@@ -416,7 +415,7 @@ def test_multi_vector_dimension_may_be_unknown() -> None:
 
 
 def test_mapping_table_rows() -> None:
-    table = plan_of(every_type_schema(multi_tenant=True)).mapping_table()
+    table = mapping_rows(plan_of(every_type_schema(multi_tenant=True)))
     assert all(
         set(r) == {"weaviate_property", "weaviate_type", "milvus_field", "milvus_type", "notes"}
         for r in table

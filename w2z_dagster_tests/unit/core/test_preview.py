@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from w2z_dagster.core.mapping import MilvusField, build_plan
+from w2z_dagster.core.mapping import build_plan
+from w2z_dagster.core.plan import MilvusField
 from w2z_dagster.core.preview import (
     ARRAY_ELEMENTS_ESTIMATE,
     JSON_ESTIMATE,
@@ -10,6 +11,7 @@ from w2z_dagster.core.preview import (
     VARCHAR_ESTIMATE,
     TargetState,
     format_bytes,
+    mapping_rows,
     preview,
     row_bytes,
 )
@@ -68,7 +70,7 @@ def test_a_missing_target_would_be_created_and_the_estimate_is_rows_times_count(
     assert (result.collection, result.target, result.profile) == ("Articles", "Articles", "lite")
     assert result.objects == result.source_objects == 1000
     assert result.estimated_bytes == 1000 * row_bytes(plan)
-    assert result.mapping == plan.mapping_table()
+    assert result.mapping == mapping_rows(plan)
     assert result.indexes == [f"vector: {plan.indexes[0].text}"]
     assert [(t.name, t.objects) for t in result.tenants] == [("", 1000)]
 

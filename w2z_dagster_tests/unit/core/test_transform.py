@@ -10,18 +10,12 @@ import numpy as np
 import pytest
 
 from w2z_dagster.core import transform
-from w2z_dagster.core.mapping import FieldRole, MappingOptions, MigrationPlan, build_plan
+from w2z_dagster.core.mapping import build_plan
+from w2z_dagster.core.plan import FieldRole, MappingOptions, MigrationPlan
 from w2z_dagster.core.profiles import TargetProfile
 from w2z_dagster.core.schema import CollectionSchema, PropertySpec, SourceObject, VectorSpec, WeaviateType
-from w2z_dagster.core.transform import (
-    MULTI_VECTOR,
-    VECTOR,
-    canonical_date,
-    from_row,
-    primary_key,
-    to_rows,
-    values_equal,
-)
+from w2z_dagster.core.transform import canonical_date, from_row, primary_key, to_rows
+from w2z_dagster.core.verification.equality import MULTI_VECTOR, VECTOR, values_equal
 from w2z_dagster_tests.unit.core.test_mapping import every_type_schema, prop
 
 T = WeaviateType

@@ -7,7 +7,7 @@ import dagster as dg
 import pytest
 
 from w2z_dagster.core.checkpoint import Checkpoint
-from w2z_dagster.lib.records import CHECKPOINT_KEY, CheckpointRecorder
+from w2z_dagster.lib.checkpoints import CHECKPOINT_KEY, CheckpointRecorder
 
 ASSET = dg.AssetKey("migrated_batches")
 

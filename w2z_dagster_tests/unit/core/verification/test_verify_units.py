@@ -11,7 +11,8 @@ import pytest
 from upath import UPath
 
 from w2z_dagster.core.dead_letters import DeadLetters
-from w2z_dagster.core.mapping import MappingOptions, MigrationPlan, build_plan
+from w2z_dagster.core.mapping import build_plan
+from w2z_dagster.core.plan import MappingOptions, MigrationPlan
 from w2z_dagster.core.profiles import TargetProfile
 from w2z_dagster.core.schema import (
     CollectionSchema,

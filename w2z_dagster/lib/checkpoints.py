@@ -1,4 +1,4 @@
-"""What the assets record in the catalog besides their values: checkpoints, and where rejects live.
+"""Checkpoints in the catalog: recorded by `migrated_batches` as it goes, read back by the next run.
 
 Checkpoints are observations of `migrated_batches`, so the partition's history in the catalog is also
 where a new run resumes; they are recorded as the stream goes, at a bounded rate (`CheckpointRecorder`).
@@ -11,7 +11,6 @@ from collections.abc import Callable
 
 import dagster as dg
 from pydantic import BaseModel
-from upath import UPath
 
 from w2z_dagster.core.checkpoint import Checkpoint
 
@@ -26,11 +25,6 @@ def as_metadata(model: BaseModel) -> dg.MetadataValue:
 
 def _filter(asset: dg.AssetKey, partition: str) -> dg.AssetRecordsFilter:
     return dg.AssetRecordsFilter(asset_key=asset, asset_partitions=[partition])
-
-
-def latest_materialization(instance: dg.DagsterInstance, asset: dg.AssetKey, partition: str) -> dict | None:
-    records = instance.fetch_materializations(_filter(asset, partition), limit=1).records
-    return dict(records[0].asset_materialization.metadata) if records else None
 
 
 def latest_checkpoint(instance: dg.DagsterInstance, asset: dg.AssetKey, partition: str) -> Checkpoint | None:
@@ -99,14 +93,3 @@ class CheckpointRecorder:
             return []
         self._unrecorded = False
         return [checkpoint_observation(self._asset, self._partition, self.latest)]
-
-
-def dead_letter_folder(instance: dg.DagsterInstance, partition: str, location: str | None) -> UPath:
-    """Where a collection's rejected objects are kept: one folder per collection, not per run, so the
-    rejects of a run that failed and was resumed still reach verification.
-
-    `location` (`W2Z_DEAD_LETTER_DIR`) is for deployments where each run has its own machine: a shared
-    volume or an object-store URL that every run reads. Without it, beside the instance's local storage.
-    """
-    root = UPath(location) if location else UPath(instance.storage_directory()) / "w2z" / "dead_letters"
-    return root / partition
