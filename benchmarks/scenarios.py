@@ -197,6 +197,7 @@ def w2z(setup: Setup) -> Timed:
     from w2z_dagster.cli.runs import materialize_collection, register_partitions
     from w2z_dagster.definitions import defs
     from w2z_dagster.defs.assets import ASSETS, migrated_batches
+    from w2z_dagster.lib.metadata import CopyMetadataSet
 
     definitions = defs()
     instance = dg.DagsterInstance.get()
@@ -216,8 +217,8 @@ def w2z(setup: Setup) -> Timed:
     timed = clock.stop(0, "")
     if not result.success:
         raise RuntimeError("the migrated_batches run failed")
-    metadata = result.asset_materializations_for_node("migrated_batches")[0].metadata
-    return timed._replace(objects=int(metadata["objects"].value))
+    metadata = CopyMetadataSet.extract(result.asset_materializations_for_node("migrated_batches")[0].metadata)
+    return timed._replace(objects=metadata.objects)
 
 
 SCENARIOS: dict[str, Callable[[Setup], Timed]] = {

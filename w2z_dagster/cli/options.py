@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import NoReturn
 
-from w2z_dagster.cli import collections, migrate, verify
+from w2z_dagster.cli import collections, migrate, translate_filter, verify
 from w2z_dagster.core.export import DEFAULT_FILE_BYTES, MB
 from w2z_dagster.core.settings import MAX_BATCH_SIZE, check_batch_size
 
@@ -136,4 +136,27 @@ def build_parser() -> argparse.ArgumentParser:
         "collection, and whether the include/exclude patterns select it.",
     )
     listing.set_defaults(handler=collections.command)
+
+    translating = commands.add_parser(
+        "translate-filter",
+        parents=[plain],
+        help="print the Milvus filter expression for a Weaviate where filter",
+        description="Translate a Weaviate REST `where` filter (JSON) into the Milvus boolean expression over "
+        "the collection as w2z migrates it: field names as mapped, dates as stored, the tenant as a "
+        "condition. Pieces Milvus cannot express are named on one line (exit code 2).",
+    )
+    translating.add_argument(
+        "collection", metavar="COLLECTION", help="the Weaviate collection, by exact name"
+    )
+    translating.add_argument(
+        "where",
+        nargs="?",
+        metavar="WHERE",
+        help="the where filter as JSON; '-' or nothing reads it from stdin",
+    )
+    translating.add_argument("--file", type=Path, help="read the where filter from this JSON file")
+    translating.add_argument(
+        "--tenant", help="the tenant the query runs in (required on a multi-tenant collection)"
+    )
+    translating.set_defaults(handler=translate_filter.command)
     return parser

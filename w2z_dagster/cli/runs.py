@@ -25,6 +25,12 @@ from w2z_dagster.defs.assets import (
 )
 from w2z_dagster.defs.io_managers import MissingRecordError, recorded
 from w2z_dagster.defs.partitions import collections_partitions
+from w2z_dagster.lib.metadata import (
+    CheckpointMetadataSet,
+    CopyMetadataSet,
+    ReportMetadataSet,
+    SchemaMetadataSet,
+)
 
 RUN_LOGGER = "w2z.run"
 # A run the CLI reported as failed must not be relaunched behind the user's back by the retry daemon.
@@ -105,10 +111,15 @@ class RunWatcher:
         failed_step = event.event_type == dg.DagsterEventType.STEP_FAILURE
         self._log.log(entry.level if failed_step else logging.DEBUG, message)
         metadata = _event_metadata(event)
-        if event.asset_key == source_schema.key and "object_count" in metadata:
-            self._on_total(int(metadata["object_count"].value))
-        elif event.event_type == dg.DagsterEventType.ASSET_OBSERVATION and "objects" in metadata:
-            self._on_objects(int(metadata["objects"].value))
+        total = (
+            SchemaMetadataSet.extract(metadata).object_count if event.asset_key == source_schema.key else None
+        )
+        if total is not None:
+            self._on_total(total)
+        elif event.event_type == dg.DagsterEventType.ASSET_OBSERVATION:
+            objects = CheckpointMetadataSet.extract(metadata).objects
+            if objects is not None:
+                self._on_objects(objects)
 
 
 def _event_metadata(event: dg.DagsterEvent) -> Mapping[str, dg.MetadataValue]:
@@ -165,22 +176,18 @@ def summarize(collection: str, result: dg.ExecuteInProcessResult) -> RunSummary:
         for e in result.get_asset_materialization_events()
         if e.asset_key is not None
     }
-    migrated = materialized.get(migrated_batches.key, {})
-    report = materialized.get(verification_report.key, {})
+    migrated = CopyMetadataSet.extract(materialized.get(migrated_batches.key, {}))
+    report = ReportMetadataSet.extract(materialized.get(verification_report.key, {}))
     return RunSummary(
         collection=collection,
         run_id=result.run_id,
         success=result.success,
-        objects=_int(migrated.get("objects")),
-        rejected=_int(migrated.get("rejected")),
-        verification=bool(report["passed"].value) if "passed" in report else None,
+        objects=migrated.objects,
+        rejected=migrated.rejected,
+        verification=report.passed,
         failed_checks=[e.check_name for e in result.get_asset_check_evaluations() if not e.passed],
         error=None if result.success else _run_error(result),
     )
-
-
-def _int(value: dg.MetadataValue | None) -> int | None:
-    return None if value is None else int(value.value)
 
 
 def _run_error(result: dg.ExecuteInProcessResult) -> str:

@@ -36,8 +36,26 @@ def parse_property(raw: dict[str, Any]) -> PropertySpec:
     )
 
 
+_MODEL_KEYS = ("model", "modelId", "modelName")
+"""Where the modules keep their model name (OpenAI, Cohere, ... `model`; Google, AWS `modelId`)."""
+
+
+def parse_vectorizer(
+    vectorizer: str | None, module_config: dict[str, Any] | None
+) -> tuple[str | None, str | None]:
+    """The module that embeds a vector space and its model, or (None, None) for app-provided vectors."""
+    if not vectorizer or vectorizer == "none":
+        return None, None
+    settings = (module_config or {}).get(vectorizer) or {}
+    return vectorizer, next((str(settings[k]) for k in _MODEL_KEYS if settings.get(k)), None)
+
+
 def parse_vector(
-    name: str, index_type: str | None, index_config: dict[str, Any] | None, legacy: bool
+    name: str,
+    index_type: str | None,
+    index_config: dict[str, Any] | None,
+    legacy: bool,
+    vectorizer: tuple[str | None, str | None] = (None, None),
 ) -> VectorSpec:
     config = index_config or {}
     hnsw = config.get("hnsw", config) if index_type == "dynamic" else config
@@ -54,6 +72,8 @@ def parse_vector(
         distance=config.get("distance") or config.get("distanceMetric") or "cosine",
         multi=bool(multi.get("enabled", False)),
         index_params=params,
+        vectorizer=vectorizer[0],
+        model=vectorizer[1],
     )
 
 
@@ -61,12 +81,18 @@ def parse_vectors(raw: dict[str, Any]) -> tuple[VectorSpec, ...]:
     """Legacy classes keep their one vector at the top level; named vectors live under `vectorConfig`."""
     vectors: list[VectorSpec] = []
     if raw.get("vectorIndexConfig") is not None or (raw.get("vectorizer") and not raw.get("vectorConfig")):
+        module = parse_vectorizer(raw.get("vectorizer"), raw.get("moduleConfig"))
         vectors.append(
-            parse_vector(LEGACY_VECTOR, raw.get("vectorIndexType"), raw.get("vectorIndexConfig"), True)
+            parse_vector(
+                LEGACY_VECTOR, raw.get("vectorIndexType"), raw.get("vectorIndexConfig"), True, module
+            )
         )
     for name, named in sorted((raw.get("vectorConfig") or {}).items()):
+        modules = named.get("vectorizer") or {}
+        module_name = next(iter(modules), None)
+        module = parse_vectorizer(module_name, modules)
         vectors.append(
-            parse_vector(name, named.get("vectorIndexType"), named.get("vectorIndexConfig"), False)
+            parse_vector(name, named.get("vectorIndexType"), named.get("vectorIndexConfig"), False, module)
         )
     return tuple(vectors)
 
@@ -74,6 +100,7 @@ def parse_vectors(raw: dict[str, Any]) -> tuple[VectorSpec, ...]:
 def parse_class(raw: dict[str, Any]) -> CollectionSchema:
     return CollectionSchema(
         name=raw["class"],
+        description=raw.get("description") or None,
         properties=tuple(parse_property(p) for p in raw.get("properties") or ()),
         vectors=parse_vectors(raw),
         multi_tenant=bool((raw.get("multiTenancyConfig") or {}).get("enabled", False)),

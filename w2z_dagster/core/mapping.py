@@ -114,6 +114,7 @@ def build_plan(
         fields.append(_property_field(prop, property_names[prop.name], limits))
         _note_rename("property", prop.name, property_names[prop.name], notes)
     fields.append(_updated_field())
+    fields = [f.model_copy(update={"description": _field_description(f, schema)}) for f in fields]
 
     if len(fields) > limits.max_fields:
         raise PlanError(
@@ -126,6 +127,9 @@ def build_plan(
     return MigrationPlan(
         source=schema.name,
         source_schema=schema,
+        description=_fit(
+            f"{schema.description}; " if schema.description else "", f"Weaviate collection '{schema.name}'"
+        ),
         target=target,
         profile=profile,
         multi_tenant=schema.multi_tenant,
@@ -232,6 +236,11 @@ def _vector_fields(
             dimensions[spec.name] = dim
         label = "legacy vector" if spec.legacy else f"vector '{spec.name}'"
         source_type = f"{label} ({spec.distance}, {spec.index_type})"
+        if spec.vectorizer:
+            notes.append(
+                f"{label} is embedded by {_embedder(spec)}: after cut-over the application must embed its "
+                "queries with the same model"
+            )
         if spec.multi:
             note = "multi-vector as a JSON list of float32 vectors; not searchable in Milvus"
             notes.append(f"{label} is a multi-vector: stored in JSON field '{name}', not searchable")
@@ -347,6 +356,35 @@ def _property_field(prop: PropertySpec, name: str, limits: TargetLimits) -> Milv
         weaviate_type=prop.data_type,
         note="; ".join(notes),
     )
+
+
+DESCRIPTION_BYTES = 255
+"""Kept within the target's name limit: the description is for people reading the Zilliz console."""
+
+
+def _embedder(spec: VectorSpec) -> str:
+    return f"{spec.vectorizer} (model {spec.model})" if spec.model else str(spec.vectorizer)
+
+
+def _fit(text: str, origin: str) -> str:
+    """The Weaviate text, then where the field comes from, cut to DESCRIPTION_BYTES at a character."""
+    described = f"{text}{origin}"
+    if len(described.encode()) <= DESCRIPTION_BYTES:
+        return described
+    return described.encode()[: DESCRIPTION_BYTES - len("…".encode())].decode(errors="ignore") + "…"
+
+
+def _field_description(field: MilvusField, schema: CollectionSchema) -> str:
+    """What the Milvus console shows: Weaviate's description, and the Weaviate name and type behind it."""
+    if field.role in (FieldRole.PROPERTY, FieldRole.REFERENCE):
+        prop = next(p for p in schema.properties if p.name == field.source)
+        own = f"{prop.description}; " if prop.description else ""
+        return _fit(own, f"Weaviate property '{prop.name}' ({field.source_type})")
+    if field.role in (FieldRole.VECTOR, FieldRole.MULTI_VECTOR):
+        spec = next(v for v in schema.vectors if v.name == field.source)
+        embedded = f", embedded by {_embedder(spec)}" if spec.vectorizer else ", vectors from the application"
+        return _fit("", f"Weaviate {field.source_type}{embedded}")
+    return _fit("", field.note)
 
 
 def _rename_reason(name: str) -> str:

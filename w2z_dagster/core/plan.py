@@ -79,6 +79,8 @@ class MilvusField(BaseModel):
     source_type: str = ""
     weaviate_type: WeaviateType | None = None
     note: str = ""
+    description: str = ""
+    """What the Milvus console shows for the field: Weaviate's description, name and type."""
 
     @property
     def type_text(self) -> str:
@@ -155,6 +157,7 @@ class MigrationPlan(BaseModel):
 
     source: str
     source_schema: CollectionSchema
+    description: str = ""
     target: str
     profile: TargetProfile
     multi_tenant: bool

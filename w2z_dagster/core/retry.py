@@ -151,13 +151,16 @@ class RetryPolicy:
     def __init__(self, max_retries: int, delay: float) -> None:
         self.max_retries = max(0, max_retries)
         self.delay = max(0.0, delay)
+        self._blip = wait_exponential_jitter(
+            multiplier=self.delay, max=MAX_BACKOFF_SECONDS, jitter=self.delay
+        )
+        self._pushback = wait_exponential_jitter(
+            multiplier=self.delay * BACKPRESSURE_FACTOR, max=MAX_BACKPRESSURE_SECONDS, jitter=self.delay
+        )
 
     def call(self, fn: Callable[[], T]) -> T:
         """`fn`'s result, retried while it fails transiently; backpressure that outlasts it is `Overloaded`."""
-        blip = wait_exponential_jitter(initial=self.delay, max=MAX_BACKOFF_SECONDS, jitter=self.delay)
-        pushback = wait_exponential_jitter(
-            initial=self.delay * BACKPRESSURE_FACTOR, max=MAX_BACKPRESSURE_SECONDS, jitter=self.delay
-        )
+        blip, pushback = self._blip, self._pushback
 
         def wait(state: RetryCallState) -> float:
             failure = state.outcome.exception() if state.outcome else None

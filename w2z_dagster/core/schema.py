@@ -60,6 +60,9 @@ class VectorSpec(BaseModel):
     multi: bool = False
     dimension: int | None = None
     index_params: dict[str, int] = Field(default_factory=dict)
+    vectorizer: str | None = None
+    """The Weaviate module that embeds this space (`text2vec-openai`, ...); None: vectors brought by the app."""
+    model: str | None = None
 
 
 class TenantSpec(BaseModel):
@@ -81,6 +84,7 @@ class CollectionSchema(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     name: str
+    description: str | None = None
     properties: tuple[PropertySpec, ...] = ()
     vectors: tuple[VectorSpec, ...] = ()
     multi_tenant: bool = False

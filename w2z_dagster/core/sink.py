@@ -89,6 +89,8 @@ def _add_field(schema: Any, field: MilvusField) -> None:
         kwargs["is_primary"] = True
     if field.is_partition_key:
         kwargs["is_partition_key"] = True
+    if field.description:
+        kwargs["description"] = field.description
     schema.add_field(field.name, DataType[field.data_type], **kwargs)
 
 
@@ -175,7 +177,9 @@ class MilvusSink:
                 )
             self._loaded(plan.target)
             return False
-        schema = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema = self.client.create_schema(
+            auto_id=False, enable_dynamic_field=False, description=plan.description
+        )
         for field in plan.fields:
             _add_field(schema, field)
         index_params = self.client.prepare_index_params()

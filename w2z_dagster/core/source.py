@@ -337,14 +337,19 @@ class WeaviateSource:
 
     def near_vector(
         self, name: str, tenant: str | None, vector: Sequence[float], target: str, k: int
-    ) -> list[str]:
+    ) -> list[tuple[str, float]]:
+        """The `k` nearest objects with Weaviate's distance to each, nearest first."""
         target_vector = None if target == LEGACY_VECTOR else target
         result = self.retry.call(
             lambda: self._collection(name, tenant).query.near_vector(
-                near_vector=list(vector), limit=k, target_vector=target_vector, return_properties=[]
+                near_vector=list(vector),
+                limit=k,
+                target_vector=target_vector,
+                return_properties=[],
+                return_metadata=MetadataQuery(distance=True),
             )
         )
-        return [str(o.uuid) for o in result.objects]
+        return [(str(o.uuid), float(o.metadata.distance or 0.0)) for o in result.objects]
 
 
 @contextmanager

@@ -21,6 +21,7 @@ from w2z_dagster.defs.io_managers import CATALOG
 from w2z_dagster.defs.partitions import collections_partitions
 from w2z_dagster.defs.resources import WeaviateResource, ZillizResource
 from w2z_dagster.lib import catalog, checkpoints, run_guard
+from w2z_dagster.lib.metadata import PlanMetadataSet
 from w2z_dagster.lib.retries import retry_transient_failures
 
 GROUP = "migration"
@@ -70,7 +71,7 @@ def source_schema(
     """The Weaviate collection as w2z sees it: properties, vectors with observed dimensions, tenants, counts."""
     with weaviate.open() as source:
         schema = source.read_schema(context.partition_key)
-    return dg.Output(schema, metadata=catalog.schema_metadata(schema))
+    return dg.Output(schema, metadata=dict(catalog.schema_metadata(schema)))
 
 
 @dg.asset(
@@ -96,7 +97,7 @@ def zilliz_collection(
         sink.check_version()
         if _dimensions_unknowable(schema):
             context.log.info(f"'{schema.name}' has no objects yet: no target created, nothing to migrate")
-            return dg.Output(None, metadata={"created": False})
+            return dg.Output(None, metadata=dict(PlanMetadataSet(created=False)))
         plan = zilliz.plan(schema)
         created = sink.ensure_collection(plan)
         level = sink.consistency(plan.target)
@@ -104,9 +105,7 @@ def zilliz_collection(
         f"{'Created' if created else 'Reusing matching'} target collection '{plan.target}' "
         f"(consistency {level}{'' if level == 'Strong' else ': w2z reads it Strong where it must'})"
     )
-    return dg.Output(
-        plan, metadata={"created": created, "consistency_level": level, **catalog.plan_metadata(plan)}
-    )
+    return dg.Output(plan, metadata=dict(catalog.plan_metadata(plan, created, level)))
 
 
 def _dimensions_unknowable(schema: CollectionSchema) -> bool:
@@ -164,7 +163,7 @@ def migrated_batches(
     if plan is None:
         checkpoint = Checkpoint(collection=key).completed()
         yield checkpoints.checkpoint_observation(context.asset_key, key, checkpoint)
-        yield dg.MaterializeResult(metadata=catalog.empty_source_metadata())
+        yield dg.MaterializeResult(metadata=dict(catalog.empty_source_metadata()))
         return
     schema = plan.source_schema
     if previous is not None and previous.status is CheckpointStatus.COMPLETE and not config.restart:
@@ -197,13 +196,10 @@ def migrated_batches(
             raise
     checkpoint = recorder.latest.completed()
     yield checkpoints.checkpoint_observation(context.asset_key, key, checkpoint)
+    mode = "resume" if checkpoint.batches and previous and previous.resumable else "full copy"
+    seconds = time.perf_counter() - started
     yield dg.MaterializeResult(
-        metadata={
-            "mode": "resume" if checkpoint.batches and previous and previous.resumable else "full copy",
-            **catalog.migration_metadata(
-                checkpoint, time.perf_counter() - started, dead_letters, _skipped(schema)
-            ),
-        }
+        metadata=dict(catalog.migration_metadata(mode, checkpoint, seconds, dead_letters, _skipped(schema)))
     )
 
 
@@ -235,7 +231,9 @@ def _sync(
     checkpoint = previous.model_copy(update={"rejected": len(totals.rejects)}).completed()
     yield checkpoints.checkpoint_observation(context.asset_key, key, checkpoint)
     yield dg.MaterializeResult(
-        metadata=catalog.sync_metadata(totals, time.perf_counter() - started, dead_letters, _skipped(schema))
+        metadata=dict(
+            catalog.sync_metadata(totals, time.perf_counter() - started, dead_letters, _skipped(schema))
+        )
     )
 
 
@@ -270,6 +268,7 @@ class VerificationConfig(dg.Config):
 
 
 @dg.asset(
+    key=checks.REPORT_ASSET,
     partitions_def=collections_partitions,
     ins={"schema": dg.AssetIn(source_schema.key), "plan": dg.AssetIn(zilliz_collection.key)},
     deps=[migrated_batches],
@@ -309,7 +308,7 @@ def verification_report(
     for check in report.checks:
         context.log.info(f"{check.name}: {'PASS' if check.passed else 'FAIL'} - {check.summary}")
     return dg.MaterializeResult(
-        metadata=catalog.report_metadata(report), check_results=catalog.check_results(report)
+        metadata=dict(catalog.report_metadata(report)), check_results=catalog.check_results(report)
     )
 
 

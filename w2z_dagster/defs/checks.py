@@ -23,7 +23,8 @@ from w2z_dagster.core.verification.report import (
 )
 from w2z_dagster.defs.partitions import collections_partitions
 
-REPORT_ASSET = "verification_report"
+REPORT_ASSET = dg.AssetKey("verification_report")
+"""The asset the checks belong to; `verification_report` takes its key from here, so the name is written once."""
 BLOCKING = frozenset({COUNTS, IDENTITY, DUPLICATES})
 
 DESCRIPTIONS = {

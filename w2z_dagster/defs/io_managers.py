@@ -13,7 +13,8 @@ from typing import Any, TypeVar, Union, get_args, get_origin
 import dagster as dg
 from pydantic import BaseModel
 
-VALUE_KEY = "w2z/value"
+from w2z_dagster.lib.metadata import ValueMetadataSet
+
 CATALOG = "catalog"
 """The resource key the assets store their values under."""
 
@@ -36,7 +37,7 @@ class CatalogIOManager(dg.ConfigurableIOManager):
 
     def handle_output(self, context: dg.OutputContext, obj: BaseModel | None) -> None:
         value = dg.MetadataValue.null() if obj is None else dg.MetadataValue.json(obj.model_dump(mode="json"))
-        context.add_output_metadata({VALUE_KEY: value})
+        context.add_output_metadata(dict(ValueMetadataSet(value=value)))
 
     def load_input(self, context: dg.InputContext) -> BaseModel | None:
         model = _model(context.dagster_type.typing_type)
@@ -48,11 +49,10 @@ def recorded(instance: dg.DagsterInstance, asset: dg.AssetKey, partition: str, m
     records = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=asset, asset_partitions=[partition]), limit=1
     ).records
-    metadata = records[0].asset_materialization.metadata if records else {}
-    if VALUE_KEY not in metadata:
+    stored = ValueMetadataSet.extract(records[0].asset_materialization.metadata if records else {}).value
+    if stored is None:
         raise MissingRecordError(
             f"'{asset.to_user_string()}' has no materialization for partition '{partition}' yet: "
             "materialize it (or the whole chain) first"
         )
-    value = metadata[VALUE_KEY].value
-    return None if value is None else model.model_validate(value)
+    return None if isinstance(stored, dg.NullMetadataValue) else model.model_validate(stored.value)

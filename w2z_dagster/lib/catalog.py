@@ -15,6 +15,12 @@ from w2z_dagster.core.schema import CollectionSchema
 from w2z_dagster.core.stream import BatchOutcome
 from w2z_dagster.core.sync import SyncCounts
 from w2z_dagster.core.verification.report import CheckResult, VerificationReport
+from w2z_dagster.lib.metadata import (
+    CopyMetadataSet,
+    PlanMetadataSet,
+    ReportMetadataSet,
+    SchemaMetadataSet,
+)
 
 MISMATCH_COLUMNS = ("check", "tenant", "uuid", "field", "weaviate", "milvus", "detail")
 
@@ -27,7 +33,7 @@ def table(rows: Sequence[dict[str, object]], columns: Sequence[str]) -> dg.Table
     )
 
 
-def schema_metadata(schema: CollectionSchema) -> dict[str, dg.RawMetadataValue]:
+def schema_metadata(schema: CollectionSchema) -> SchemaMetadataSet:
     properties = [
         {"name": p.name, "type": p.data_type.value, "targets": ", ".join(p.reference_targets)}
         for p in schema.properties
@@ -46,24 +52,37 @@ def schema_metadata(schema: CollectionSchema) -> dict[str, dg.RawMetadataValue]:
         {"name": t.name, "status": t.status, "objects": schema.counts_by_tenant.get(t.name, "")}
         for t in schema.tenants
     ]
-    return {
-        "object_count": dg.MetadataValue.int(schema.object_count),
-        "properties": table(properties, ["name", "type", "targets"]),
-        "vectors": table(vectors, ["name", "dimension", "distance", "index", "multi"]),
-        "tenants": table(tenants, ["name", "status", "objects"]),
-        "multi_tenant": schema.multi_tenant,
-    }
+    return SchemaMetadataSet(
+        object_count=schema.object_count,
+        multi_tenant=schema.multi_tenant,
+        properties=table(properties, ["name", "type", "targets"]),
+        vectors=table(vectors, ["name", "dimension", "distance", "index", "multi"]),
+        tenants=table(tenants, ["name", "status", "objects"]),
+    )
 
 
-def plan_metadata(plan: MigrationPlan) -> dict[str, dg.RawMetadataValue]:
+def plan_metadata(plan: MigrationPlan, created: bool, consistency_level: str) -> PlanMetadataSet:
     rows = mapping_rows(plan)
     columns = list(rows[0]) if rows else ["weaviate_property"]
-    return {
-        "target": plan.target,
-        "profile": plan.profile.value,
-        "mapping": table(rows, columns),
-        "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in plan.notes) or "none"),
-    }
+    return PlanMetadataSet(
+        created=created,
+        target=plan.target,
+        profile=plan.profile.value,
+        consistency_level=consistency_level,
+        mapping=table(rows, columns),
+        vectorizers=table(
+            [
+                {
+                    "weaviate_vector": v.name,
+                    "module": v.vectorizer or "none (vectors from the app)",
+                    "model": v.model or "",
+                }
+                for v in plan.source_schema.vectors
+            ],
+            ["weaviate_vector", "module", "model"],
+        ),
+        notes=dg.MetadataValue.md("\n".join(f"- {n}" for n in plan.notes) or "none"),
+    )
 
 
 def progress_line(outcome: BatchOutcome, source_total: int) -> str:
@@ -77,21 +96,26 @@ def progress_line(outcome: BatchOutcome, source_total: int) -> str:
     )
 
 
-def migration_metadata(
-    checkpoint: Checkpoint, seconds: float, dead_letters: DeadLetters, skipped_tenants: list[str]
-) -> dict[str, dg.RawMetadataValue]:
-    written = checkpoint.objects - checkpoint.rejected
+def _first_rejects(dead_letters: DeadLetters) -> dg.TableMetadataValue:
     rejects = [{"uuid": r.uuid, "tenant": r.tenant or "", "reason": r.reason} for r in dead_letters.first]
-    return {
-        "objects": dg.MetadataValue.int(written),
-        "batches": dg.MetadataValue.int(checkpoint.batches),
-        "rejected": dg.MetadataValue.int(checkpoint.rejected),
-        "seconds": dg.MetadataValue.float(round(seconds, 3)),
-        "objects_per_second": dg.MetadataValue.float(round(written / seconds, 1) if seconds > 0 else 0.0),
-        "dead_letter_folder": dg.MetadataValue.path(str(dead_letters.folder)) if dead_letters.count else "",
-        "first_rejects": table(rejects, ["uuid", "tenant", "reason"]),
-        "inactive_tenants_skipped": ", ".join(skipped_tenants),
-    }
+    return table(rejects, ["uuid", "tenant", "reason"])
+
+
+def migration_metadata(
+    mode: str, checkpoint: Checkpoint, seconds: float, dead_letters: DeadLetters, skipped_tenants: list[str]
+) -> CopyMetadataSet:
+    written = checkpoint.objects - checkpoint.rejected
+    return CopyMetadataSet(
+        mode=mode,
+        objects=written,
+        batches=checkpoint.batches,
+        rejected=checkpoint.rejected,
+        seconds=round(seconds, 3),
+        objects_per_second=round(written / seconds, 1) if seconds > 0 else 0.0,
+        dead_letter_folder=dg.MetadataValue.path(str(dead_letters.folder)) if dead_letters.count else None,
+        first_rejects=_first_rejects(dead_letters),
+        inactive_tenants_skipped=", ".join(skipped_tenants),
+    )
 
 
 def sync_line(tenant: str | None, counts: SyncCounts) -> str:
@@ -105,31 +129,26 @@ def sync_line(tenant: str | None, counts: SyncCounts) -> str:
 
 def sync_metadata(
     totals: SyncCounts, seconds: float, dead_letters: DeadLetters, skipped_tenants: list[str]
-) -> dict[str, dg.RawMetadataValue]:
-    rejects = [{"uuid": r.uuid, "tenant": r.tenant or "", "reason": r.reason} for r in dead_letters.first]
-    return {
-        "mode": "sync",
-        "added": dg.MetadataValue.int(totals.added),
-        "updated": dg.MetadataValue.int(totals.updated),
-        "deleted": dg.MetadataValue.int(totals.deleted),
-        "unchanged": dg.MetadataValue.int(totals.unchanged),
-        "rejected": dg.MetadataValue.int(len(totals.rejects)),
-        "seconds": dg.MetadataValue.float(round(seconds, 3)),
-        "first_rejects": table(rejects, ["uuid", "tenant", "reason"]),
-        "inactive_tenants_skipped": ", ".join(skipped_tenants),
-    }
+) -> CopyMetadataSet:
+    return CopyMetadataSet(
+        mode="sync",
+        added=totals.added,
+        updated=totals.updated,
+        deleted=totals.deleted,
+        unchanged=totals.unchanged,
+        repaired=totals.repaired,
+        rejected=len(totals.rejects),
+        seconds=round(seconds, 3),
+        first_rejects=_first_rejects(dead_letters),
+        inactive_tenants_skipped=", ".join(skipped_tenants),
+    )
 
 
-def empty_source_metadata() -> dict[str, dg.RawMetadataValue]:
-    return {
-        "mode": "empty source",
-        "objects": dg.MetadataValue.int(0),
-        "batches": dg.MetadataValue.int(0),
-        "rejected": dg.MetadataValue.int(0),
-    }
+def empty_source_metadata() -> CopyMetadataSet:
+    return CopyMetadataSet(mode="empty source", objects=0, batches=0, rejected=0)
 
 
-def report_metadata(report: VerificationReport) -> dict[str, dg.RawMetadataValue]:
+def report_metadata(report: VerificationReport) -> ReportMetadataSet:
     """The verdict first, then one row per check, then what differed: readable without opening a log."""
     failed = report.failed
     verdict = (
@@ -144,13 +163,13 @@ def report_metadata(report: VerificationReport) -> dict[str, dg.RawMetadataValue
         for c in report.checks
     ]
     mismatches = [{"check": c.name, **m} for c in report.checks for m in c.mismatches]
-    return {
-        "passed": dg.MetadataValue.bool(report.passed),
-        "checks_failed": dg.MetadataValue.int(len(failed)),
-        "summary": dg.MetadataValue.md("\n".join(lines)),
-        "mismatches": table(mismatches, MISMATCH_COLUMNS),
-        "numbers": dg.MetadataValue.json({c.name: c.numbers for c in report.checks}),
-    }
+    return ReportMetadataSet(
+        passed=report.passed,
+        checks_failed=len(failed),
+        summary=dg.MetadataValue.md("\n".join(lines)),
+        mismatches=table(mismatches, MISMATCH_COLUMNS),
+        numbers=dg.MetadataValue.json({c.name: c.numbers for c in report.checks}),
+    )
 
 
 def _number(value: Any) -> dg.RawMetadataValue:

@@ -10,17 +10,12 @@ import time
 from collections.abc import Callable
 
 import dagster as dg
-from pydantic import BaseModel
 
 from w2z_dagster.core.checkpoint import Checkpoint
+from w2z_dagster.lib.metadata import CheckpointMetadataSet
 
-CHECKPOINT_KEY = "w2z/checkpoint"
 DEFAULT_CHECKPOINT_INTERVAL = 2.0
 """Seconds between recorded checkpoints of a running migration (see `CheckpointRecorder`)."""
-
-
-def as_metadata(model: BaseModel) -> dg.MetadataValue:
-    return dg.MetadataValue.json(model.model_dump(mode="json"))
 
 
 def _filter(asset: dg.AssetKey, partition: str) -> dg.AssetRecordsFilter:
@@ -31,7 +26,7 @@ def latest_checkpoint(instance: dg.DagsterInstance, asset: dg.AssetKey, partitio
     records = instance.fetch_observations(_filter(asset, partition), limit=1).records
     if not records:
         return None
-    value = records[0].asset_observation.metadata.get(CHECKPOINT_KEY)
+    value = CheckpointMetadataSet.extract(records[0].asset_observation.metadata).checkpoint
     return Checkpoint.model_validate(value.value) if value else None
 
 
@@ -39,14 +34,16 @@ def checkpoint_observation(asset: dg.AssetKey, partition: str, checkpoint: Check
     return dg.AssetObservation(
         asset_key=asset,
         partition=partition,
-        metadata={
-            CHECKPOINT_KEY: as_metadata(checkpoint),
-            "tenant": checkpoint.tenant or "",
-            "after_uuid": checkpoint.after or "",
-            "objects": dg.MetadataValue.int(checkpoint.objects),
-            "batches": dg.MetadataValue.int(checkpoint.batches),
-            "status": checkpoint.status.value,
-        },
+        metadata=dict(
+            CheckpointMetadataSet(
+                checkpoint=dg.MetadataValue.json(checkpoint.model_dump(mode="json")),
+                tenant=checkpoint.tenant or "",
+                after_uuid=checkpoint.after or "",
+                objects=checkpoint.objects,
+                batches=checkpoint.batches,
+                status=checkpoint.status.value,
+            )
+        ),
     )
 
 

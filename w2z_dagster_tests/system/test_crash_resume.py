@@ -16,6 +16,7 @@ from pymilvus import MilvusClient
 
 from w2z_dagster.cli import runs
 from w2z_dagster.lib.checkpoints import latest_checkpoint
+from w2z_dagster.lib.metadata import ReportMetadataSet
 from w2z_dagster_tests.support.milvus_server import MilvusServer
 from w2z_dagster_tests.support.seeding import seed_multi_tenant
 from w2z_dagster_tests.support.weaviate_server import WeaviateTestServer
@@ -94,5 +95,5 @@ def test_sigkill_anywhere_then_rerun_gives_an_exact_copy(
         report = instance.fetch_materializations(
             dg.AssetRecordsFilter(dg.AssetKey("verification_report"), asset_partitions=["Crashy"]), limit=1
         ).records[0]
-        assert report.asset_materialization.metadata["passed"].value is True
+        assert ReportMetadataSet.extract(report.asset_materialization.metadata).passed is True
         assert len(runs.collections_partitions.get_partition_keys(dynamic_partitions_store=instance)) == 1

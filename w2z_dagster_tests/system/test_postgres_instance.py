@@ -20,7 +20,7 @@ from weaviate.classes.data import DataObject
 from w2z_dagster.core.checkpoint import Checkpoint, CheckpointStatus
 from w2z_dagster.defs.assets import migrated_batches, source_schema, verification_report, zilliz_collection
 from w2z_dagster.defs.partitions import collections_partitions
-from w2z_dagster.lib import checkpoints
+from w2z_dagster.lib.metadata import CheckpointMetadataSet
 from w2z_dagster_tests.support.postgres import (
     PostgresServer,
     PostgresUnavailableError,
@@ -109,7 +109,9 @@ def test_a_migration_records_its_run_and_checkpoints_in_postgres(
         ).records
     assert run is not None and run.status == dg.DagsterRunStatus.SUCCESS
     checkpoints = [
-        Checkpoint.model_validate(r.asset_observation.metadata[checkpoints.CHECKPOINT_KEY].value)
+        Checkpoint.model_validate(
+            CheckpointMetadataSet.extract(r.asset_observation.metadata).checkpoint.value
+        )
         for r in reversed(observations)
     ]
     assert [(c.objects, c.batches, c.status) for c in checkpoints] == [

@@ -146,7 +146,7 @@ def _checks_passed(stack: Stack) -> dict[str, bool]:
 def _target(stack: Stack) -> str:
     asset = stack.graphql(MATERIALIZATION_TEXT, {"path": ["zilliz_collection"], "partition": COLLECTION})
     entries = asset["assetOrError"]["assetMaterializations"][0]["metadataEntries"]
-    return next(e["text"] for e in entries if e["label"] == "target")
+    return next(e["text"] for e in entries if e["label"] == "w2z/target")
 
 
 def test_discovery_sensor_listed_every_collection(dagster_stack: Stack) -> None:

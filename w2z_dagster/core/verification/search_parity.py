@@ -14,12 +14,30 @@ from w2z_dagster.core.source import WeaviateSource
 from w2z_dagster.core.verification.content import Query
 from w2z_dagster.core.verification.report import SEARCH_PARITY, CheckResult, Listed, VerifyOptions
 
+TIE_WINDOW = 100
+"""Neighbours Weaviate is asked for beyond k, to see which of them tie with its k-th."""
 
-def recall(expected: Sequence[str], got: Sequence[str]) -> float:
-    """Share of Weaviate's neighbours Milvus also returned; two empty answers agree."""
+
+def recall(expected: Sequence[str], got: Sequence[str], ties: Sequence[str] = ()) -> float:
+    """Share of Weaviate's neighbours Milvus also returned; two empty answers agree.
+
+    A Milvus neighbour that is not among Weaviate's k but ties with Weaviate's k-th (`ties`) is as near
+    as the one it displaced, so it counts as found: exact-duplicate vectors make the cut among them
+    arbitrary on both sides.
+    """
     if not expected:
         return 1.0 if not got else 0.0
-    return len(set(expected) & set(got)) / len(expected)
+    found = set(got) & (set(expected) | set(ties))
+    return min(len(found), len(expected)) / len(expected)
+
+
+def tied_with_kth(neighbours: Sequence[tuple[str, float]], k: int) -> list[str]:
+    """The objects whose distance equals the k-th's, within float32 rounding across engines."""
+    if len(neighbours) < k or k == 0:
+        return []
+    boundary = neighbours[k - 1][1]
+    tolerance = 1e-6 + 1e-5 * abs(boundary)
+    return [uuid for uuid, distance in neighbours if abs(distance - boundary) <= tolerance]
 
 
 def _unsearchable(field: MilvusField, target: Sequence[MilvusField] | None, dim: int) -> str:
@@ -67,10 +85,13 @@ def check_search_parity(
             if problem:
                 below.add({"field": field.name, "detail": f"not searchable: {problem}"})
                 break
-            weaviate = source.near_vector(schema.name, query.tenant, vector, field.source, options.k)
+            wider = source.near_vector(
+                schema.name, query.tenant, vector, field.source, options.k + TIE_WINDOW
+            )
+            weaviate = [uuid for uuid, _ in wider[: options.k]]
             hits = sink.search(plan, field.name, vector, options.k, query.tenant)
             milvus = [str(h[pk]).rpartition(":")[2] for h in hits]
-            score = recall(weaviate, milvus)
+            score = recall(weaviate, milvus, tied_with_kth(wider, options.k))
             recalls.append(score)
             if score < options.min_recall:
                 below.add(

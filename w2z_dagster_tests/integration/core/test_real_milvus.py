@@ -296,3 +296,22 @@ def test_an_auto_id_target_is_refused_with_one_line(
         "target collection 'AutoKeyed' generates its own primary keys (auto_id), so every upsert would add "
         "a row instead of replacing one: drop it or migrate into another target"
     )
+
+
+def test_the_target_explains_itself_in_the_descriptions_the_console_shows(
+    weaviate_client: weaviate.WeaviateClient,
+    weaviate_source: WeaviateSource,
+    sink: MilvusSink,
+    client: MilvusClient,
+) -> None:
+    """Milvus Lite keeps no descriptions; a real engine does, as Zilliz Cloud's console shows them."""
+    _, plan = _plan(weaviate_client, weaviate_source, sink, "Described", n=3)
+
+    sink.ensure_collection(plan)
+    described = client.describe_collection(plan.target)
+
+    assert described["description"] == "Weaviate collection 'Described'"
+    fields = {f["name"]: f["description"] for f in described["fields"]}
+    assert fields == {f.name: f.description for f in plan.fields}
+    assert fields["title"] == "Weaviate property 'title' (text)"
+    assert fields["default"] == "Weaviate vector 'default' (cosine, hnsw), vectors from the application"

@@ -18,6 +18,7 @@ from w2z_dagster.defs.assets import (
     verification_report,
     zilliz_collection,
 )
+from w2z_dagster.lib.metadata import CheckpointMetadataSet, CopyMetadataSet, ReportMetadataSet
 from w2z_dagster_tests.support.seeding import seed_articles
 
 
@@ -60,9 +61,10 @@ def test_the_chain_runs_by_direct_invocation_with_each_assets_inputs(
         MilvusClient(milvus_uri).query("Articles", filter="", output_fields=["count(*)"])[0]["count(*)"] == 12
     )
     observations = [b for b in batches if isinstance(b, dg.AssetObservation)]
-    assert [o.metadata["objects"].value for o in observations] == [5, 12]
-    assert isinstance(batches[-1], dg.MaterializeResult) and batches[-1].metadata["objects"].value == 12
-    assert report.metadata["passed"].value is True
+    assert [CheckpointMetadataSet.extract(o.metadata).objects for o in observations] == [5, 12]
+    assert isinstance(batches[-1], dg.MaterializeResult)
+    assert CopyMetadataSet.extract(batches[-1].metadata).objects == 12
+    assert ReportMetadataSet.extract(report.metadata).passed is True
     assert {c.check_name: c.passed for c in report.check_results}["counts"] is True
 
 
@@ -84,4 +86,4 @@ def test_an_empty_source_plans_no_target_and_verifies_as_empty(
     )
 
     assert plan is None
-    assert report.metadata["passed"].value is True
+    assert ReportMetadataSet.extract(report.metadata).passed is True

@@ -21,6 +21,7 @@ from w2z_dagster.core.dead_letters import read_dead_letters
 from w2z_dagster.defs.io_managers import CATALOG, CatalogIOManager
 from w2z_dagster.defs.resources import WeaviateResource, ZillizResource
 from w2z_dagster.lib.checkpoints import latest_checkpoint
+from w2z_dagster.lib.metadata import CheckpointMetadataSet, CopyMetadataSet
 from w2z_dagster_tests.support.milvus_proxy import FaultyMilvusProxy, faulty_proxy, merr_status
 from w2z_dagster_tests.support.milvus_server import MilvusServer
 from w2z_dagster_tests.support.seeding import ALL_CHECKS, ASSETS, reverify, seed_articles, uuid_of, verdicts
@@ -101,7 +102,10 @@ def test_a_permanent_fault_stops_at_the_last_good_batch_and_a_rerun_completes(
     failed = _materialize(instance, resources, checkpoint_interval_seconds=3600)
 
     assert not failed.success
-    recorded = [o.metadata["batches"].value for o in failed.asset_observations_for_node("migrated_batches")]
+    recorded = [
+        CheckpointMetadataSet.extract(o.metadata).batches
+        for o in failed.asset_observations_for_node("migrated_batches")
+    ]
     assert recorded == [1, 4], "the first write is recorded at once, the last good one when the run fails"
     checkpoint = latest_checkpoint(instance, dg.AssetKey("migrated_batches"), "Articles")
     assert (checkpoint.batches, checkpoint.objects, checkpoint.status.value) == (4, 4 * BATCH, "running")
@@ -112,8 +116,8 @@ def test_a_permanent_fault_stops_at_the_last_good_batch_and_a_rerun_completes(
 
     assert rerun.success
     assert _count(milvus_server.uri) == OBJECTS
-    metadata = rerun.asset_materializations_for_node("migrated_batches")[0].metadata
-    assert (metadata["objects"].value, metadata["batches"].value) == (OBJECTS, OBJECTS // BATCH)
+    metadata = CopyMetadataSet.extract(rerun.asset_materializations_for_node("migrated_batches")[0].metadata)
+    assert (metadata.objects, metadata.batches) == (OBJECTS, OBJECTS // BATCH)
 
 
 def _cause(result: dg.ExecuteInProcessResult) -> str:
@@ -243,8 +247,8 @@ def test_a_row_the_server_refuses_is_dead_lettered_with_exact_vectors_and_the_ru
 
     result = _materialize(instance, resources)
 
-    metadata = result.asset_materializations_for_node("migrated_batches")[0].metadata
-    assert (metadata["objects"].value, metadata["rejected"].value) == (OBJECTS - 1, 1)
+    metadata = CopyMetadataSet.extract(result.asset_materializations_for_node("migrated_batches")[0].metadata)
+    assert (metadata.objects, metadata.rejected) == (OBJECTS - 1, 1)
     assert _count(milvus_server.uri) == OBJECTS - 1
     assert MilvusClient(milvus_server.uri).get("Articles", ids=[uuid_of(bad)]) == []
     (reject,) = _rejects(instance)
@@ -264,8 +268,8 @@ def test_a_row_the_server_refuses_is_dead_lettered_with_exact_vectors_and_the_ru
     }
 
     rerun = _exact_after_clearing(instance, resources, proxy, milvus_server.uri)
-    synced = rerun.asset_materializations_for_node("migrated_batches")[0].metadata
-    assert (synced["mode"].value, synced["added"].value) == ("sync", 1)
+    synced = CopyMetadataSet.extract(rerun.asset_materializations_for_node("migrated_batches")[0].metadata)
+    assert (synced.mode, synced.added) == ("sync", 1)
 
 
 def test_a_schema_mismatch_describes_the_target_again_and_retries_once(

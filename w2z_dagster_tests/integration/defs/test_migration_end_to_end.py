@@ -11,6 +11,7 @@ from weaviate.classes.data import DataObject
 
 from w2z_dagster.defs.assets import migrated_batches, source_schema, verification_report, zilliz_collection
 from w2z_dagster.defs.partitions import collections_partitions
+from w2z_dagster.lib.metadata import CopyMetadataSet
 
 ASSETS = [source_schema, zilliz_collection, migrated_batches, verification_report]
 OBJECTS = 23
@@ -62,9 +63,9 @@ def test_every_object_arrives_equal_and_a_rerun_duplicates_nothing(
     second = _run(instance, resources, batch_size=5)
 
     assert first.success and second.success
-    metadata = first.asset_materializations_for_node("migrated_batches")[0].metadata
-    assert metadata["objects"].value == OBJECTS
-    assert metadata["batches"].value == 5
+    metadata = CopyMetadataSet.extract(first.asset_materializations_for_node("migrated_batches")[0].metadata)
+    assert metadata.objects == OBJECTS
+    assert metadata.batches == 5
     milvus = MilvusClient(milvus_uri)
     assert milvus.query("Articles", filter="", output_fields=["count(*)"])[0]["count(*)"] == OBJECTS
     rows = {r["id"]: r for r in milvus.query("Articles", filter='id != ""', output_fields=["*"], limit=100)}
@@ -97,7 +98,12 @@ def test_limit_stops_after_that_many_objects(
     )
 
     assert result.success
-    assert result.asset_materializations_for_node("migrated_batches")[0].metadata["objects"].value == 10
+    assert (
+        CopyMetadataSet.extract(
+            result.asset_materializations_for_node("migrated_batches")[0].metadata
+        ).objects
+        == 10
+    )
     assert (
         MilvusClient(milvus_uri).query("Articles", filter="", output_fields=["count(*)"])[0]["count(*)"] == 10
     )

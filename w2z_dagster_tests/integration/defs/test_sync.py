@@ -12,6 +12,7 @@ from weaviate.classes.query import Filter
 from weaviate.classes.tenants import Tenant, TenantActivityStatus
 
 from w2z_dagster.defs.assets import source_schema, verification_report
+from w2z_dagster.lib.metadata import CopyMetadataSet
 from w2z_dagster_tests.support.seeding import (
     ARTICLE_PROPERTIES,
     ASSETS,
@@ -34,9 +35,9 @@ def _materialize(instance: dg.DagsterInstance, resources: dict, name: str, **con
     )
     assert result.success
     assert all(e.passed for e in result.get_asset_check_evaluations())
-    return {
-        k: v.value for k, v in result.asset_materializations_for_node("migrated_batches")[0].metadata.items()
-    }
+    return CopyMetadataSet.extract(
+        result.asset_materializations_for_node("migrated_batches")[0].metadata
+    ).model_dump()
 
 
 def test_sync_sends_only_changes_and_deletes_what_weaviate_deleted(

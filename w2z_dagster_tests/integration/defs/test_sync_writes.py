@@ -21,6 +21,7 @@ from w2z_dagster.core.sync import sync
 from w2z_dagster.defs.assets import zilliz_collection
 from w2z_dagster.defs.io_managers import CATALOG, CatalogIOManager, recorded
 from w2z_dagster.defs.resources import WeaviateResource, ZillizResource
+from w2z_dagster.lib.metadata import CopyMetadataSet
 from w2z_dagster_tests.support.milvus_proxy import FaultyMilvusProxy, faulty_proxy, merr_status
 from w2z_dagster_tests.support.milvus_server import MilvusServer
 from w2z_dagster_tests.support.seeding import ALL_CHECKS, ASSETS, seed_articles, uuid_of, verdicts
@@ -134,8 +135,8 @@ def test_sync_splits_a_request_the_server_finds_too_large_at_once(
     synced = _materialize(instance, _resources(weaviate_server, proxy))
     proxy.max_request_bytes = 1 << 28
 
-    metadata = synced.asset_materializations_for_node("migrated_batches")[0].metadata
-    assert (metadata["mode"].value, metadata["updated"].value, metadata["rejected"].value) == (
+    metadata = CopyMetadataSet.extract(synced.asset_materializations_for_node("migrated_batches")[0].metadata)
+    assert (metadata.mode, metadata.updated, metadata.rejected) == (
         "sync",
         CHANGED,
         0,
@@ -159,8 +160,8 @@ def test_sync_dead_letters_a_row_the_server_refuses_with_exact_vectors(
 
     synced = _materialize(instance, resources)
 
-    metadata = synced.asset_materializations_for_node("migrated_batches")[0].metadata
-    assert (metadata["updated"].value, metadata["rejected"].value) == (CHANGED, 1)
+    metadata = CopyMetadataSet.extract(synced.asset_materializations_for_node("migrated_batches")[0].metadata)
+    assert (metadata.updated, metadata.rejected) == (CHANGED, 1)
     (reject,) = read_dead_letters(ZillizResource(uri="unused").dead_letter_folder(instance, "Articles"))
     assert (reject.uuid, reject.reason) == (uuid_of(bad), "target refused: invalid parameter[title too long]")
     kept = np.asarray(reject.object["vectors"]["default"], dtype=np.float32)

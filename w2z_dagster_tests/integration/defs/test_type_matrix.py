@@ -17,6 +17,7 @@ from weaviate.classes.data import DataObject, GeoCoordinate, PhoneNumber
 from weaviate.classes.tenants import Tenant
 
 from w2z_dagster.defs.resources import ZillizResource
+from w2z_dagster.lib.metadata import CopyMetadataSet
 from w2z_dagster_tests.support.seeding import ASSETS, uuid_of
 
 pytestmark = pytest.mark.slow
@@ -248,9 +249,9 @@ def test_text_one_byte_over_the_limit_is_rejected_not_truncated(
 
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     assert checks["counts"] is False and checks["rejects"] is False
-    metadata = result.asset_materializations_for_node("migrated_batches")[0].metadata
-    assert (metadata["objects"].value, metadata["rejected"].value) == (1, 1)
-    assert metadata["first_rejects"].value.records[0].data["reason"] == (
+    metadata = CopyMetadataSet.extract(result.asset_materializations_for_node("migrated_batches")[0].metadata)
+    assert (metadata.objects, metadata.rejected) == (1, 1)
+    assert metadata.first_rejects.records[0].data["reason"] == (
         "property 'body' is 65536 UTF-8 bytes; Milvus VARCHAR holds at most 65535"
     )
     assert [

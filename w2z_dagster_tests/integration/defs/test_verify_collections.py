@@ -9,6 +9,7 @@ import dagster as dg
 import numpy as np
 import pytest
 import weaviate
+import weaviate.classes.config as wc
 from pymilvus import MilvusClient
 from weaviate.classes.data import DataObject
 
@@ -139,3 +140,29 @@ def test_dead_letters_in_the_configured_location_reach_verification_run_on_anoth
     assert [m["uuid"] for m in mismatches(seen, "rejects")] == [uuid_of(99)]
     assert numbers(unseen, "rejects")["dead_lettered"] == 0
     assert [p.name for p in (tmp_path / "dl").iterdir()] == ["Articles"]
+
+
+def test_exact_duplicate_vectors_are_ties_not_search_parity_failures(
+    weaviate_client: weaviate.WeaviateClient, instance: dg.DagsterInstance, resources: dict[str, Any]
+) -> None:
+    """Real collections store the same chunk twice: 40 objects, two vectors, 20 copies each.
+
+    Any 10 of a vector's 20 copies are equally near neighbours; each database picks its own 10.
+    """
+    chunks = weaviate_client.collections.create(
+        "Chunks",
+        properties=[wc.Property(name="title", data_type=wc.DataType.TEXT)],
+        vector_config=wc.Configure.Vectors.self_provided(),
+    )
+    vectors = [[1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]]
+    chunks.data.insert_many(
+        [
+            DataObject(properties={"title": f"chunk {i}"}, uuid=uuid_of(i), vector=vectors[i % 2])
+            for i in range(40)
+        ]
+    )
+
+    result = migrate(instance, resources, "Chunks")
+
+    assert verdicts(result) == dict.fromkeys(ALL_CHECKS, True)
+    assert numbers(result, "search_parity")["recall"] == 1.0

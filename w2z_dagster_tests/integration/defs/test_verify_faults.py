@@ -16,6 +16,7 @@ import pytest
 import weaviate
 from pymilvus import DataType, MilvusClient
 
+from w2z_dagster.lib.metadata import ReportMetadataSet
 from w2z_dagster_tests.support.seeding import (
     ALL_CHECKS,
     failed,
@@ -104,9 +105,11 @@ def test_a_clean_copy_passes_every_check_per_partition_at_any_depth(
     assert numbers(result, "counts")["milvus"] == OBJECTS
     assert numbers(result, "content")["compared"] == OBJECTS
     assert numbers(result, "search_parity")["recall"] == 1.0
-    report = result.asset_materializations_for_node("verification_report")[0].metadata
-    assert report["passed"].value is True
-    assert report["summary"].value.startswith("**Safe to cut over**: all 7 checks passed.")
+    report = ReportMetadataSet.extract(
+        result.asset_materializations_for_node("verification_report")[0].metadata
+    )
+    assert report.passed is True
+    assert report.summary.value.startswith("**Safe to cut over**: all 7 checks passed.")
 
     shallow = reverify(
         instance, resources, NAME, {"sample_size": 5, "search_queries": 2, "k": 3, "min_recall": 1.0}
@@ -148,7 +151,7 @@ def test_a_missing_object_fails_counts_and_identity_and_the_run(
         }
     ]
     report = instance.fetch_materializations(dg.AssetKey("verification_report"), limit=1).records
-    assert report[0].asset_materialization.metadata["checks_failed"].value == 2
+    assert ReportMetadataSet.extract(report[0].asset_materialization.metadata).checks_failed == 2
 
 
 def test_an_extra_object_fails_counts_and_identity(

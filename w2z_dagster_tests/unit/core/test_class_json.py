@@ -73,3 +73,31 @@ def test_legacy_and_named_vectors(distance_key: str) -> None:
 def test_unknown_type_is_named() -> None:
     with pytest.raises(ValueError, match="property 'x' has Weaviate type 'vector', which w2z does not know"):
         parse_class({"class": "C", "properties": [{"name": "x", "dataType": ["vector"]}]})
+
+
+def test_vectorizer_modules_models_and_descriptions_are_read() -> None:
+    schema = parse_class(
+        {
+            "class": "Docs",
+            "description": "Support articles",
+            "vectorizer": "text2vec-cohere",
+            "moduleConfig": {"text2vec-cohere": {"model": "embed-multilingual-v3.0"}},
+            "vectorIndexConfig": {"distance": "cosine"},
+            "vectorConfig": {
+                "body": {"vectorizer": {"text2vec-openai": {"model": "text-embedding-3-small"}}},
+                "gecko": {"vectorizer": {"text2vec-google": {"modelId": "textembedding-gecko"}}},
+                "local": {"vectorizer": {"text2vec-transformers": {"poolingStrategy": "masked_mean"}}},
+                "own": {"vectorizer": {"none": {}}},
+            },
+            "properties": [{"name": "body", "dataType": ["text"], "description": "the text"}],
+        }
+    )
+    assert schema.description == "Support articles"
+    assert schema.properties[0].description == "the text"
+    assert [(v.name, v.vectorizer, v.model) for v in schema.vectors] == [
+        ("default", "text2vec-cohere", "embed-multilingual-v3.0"),
+        ("body", "text2vec-openai", "text-embedding-3-small"),
+        ("gecko", "text2vec-google", "textembedding-gecko"),
+        ("local", "text2vec-transformers", None),
+        ("own", None, None),
+    ]

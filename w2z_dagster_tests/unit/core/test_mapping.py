@@ -534,3 +534,44 @@ def test_a_malformed_vector_dimension_says_the_expected_form() -> None:
 def test_options_from_settings() -> None:
     options = MappingOptions.from_settings(True, "reject", 10, "c=4")
     assert options == MappingOptions(blobs="store", max_vector_fields=10, vector_dimensions={"c": 4})
+
+
+def test_descriptions_say_what_each_field_was_in_weaviate_and_who_embeds_each_vector() -> None:
+    schema = CollectionSchema(
+        name="Docs",
+        description="Support articles",
+        properties=(
+            PropertySpec(name="body", data_type=WeaviateType.TEXT, description="the article text"),
+            PropertySpec(name="id", data_type=WeaviateType.INT),
+        ),
+        vectors=(
+            VectorSpec(
+                name="body_vec", dimension=4, vectorizer="text2vec-openai", model="text-embedding-3-small"
+            ),
+            VectorSpec(name="own", dimension=4),
+        ),
+    )
+
+    plan = plan_of(schema)
+    described = {f.name: f.description for f in plan.fields}
+
+    assert plan.description == "Support articles; Weaviate collection 'Docs'"
+    assert described["body"] == "the article text; Weaviate property 'body' (text)"
+    assert described["id_1"] == "Weaviate property 'id' (int)"
+    assert described["body_vec"] == (
+        "Weaviate vector 'body_vec' (cosine, hnsw), embedded by text2vec-openai (model text-embedding-3-small)"
+    )
+    assert described["own"] == "Weaviate vector 'own' (cosine, hnsw), vectors from the application"
+    assert (
+        "vector 'body_vec' is embedded by text2vec-openai (model text-embedding-3-small): after cut-over the "
+        "application must embed its queries with the same model"
+    ) in plan.notes
+
+
+def test_a_long_weaviate_description_is_cut_to_255_utf8_bytes_at_a_character() -> None:
+    schema = every_type_schema(description="é" * 300)
+
+    plan = plan_of(schema)
+
+    assert len(plan.description.encode()) <= 255 and plan.description.endswith("…")
+    assert set(plan.description[:-1]) == {"é"}

@@ -7,7 +7,8 @@ import dagster as dg
 import pytest
 
 from w2z_dagster.core.checkpoint import Checkpoint
-from w2z_dagster.lib.checkpoints import CHECKPOINT_KEY, CheckpointRecorder
+from w2z_dagster.lib.checkpoints import CheckpointRecorder
+from w2z_dagster.lib.metadata import CheckpointMetadataSet
 
 ASSET = dg.AssetKey("migrated_batches")
 
@@ -21,7 +22,7 @@ class Clock:
 
 
 def _batches(observations: list[dg.AssetObservation]) -> list[int]:
-    return [o.metadata[CHECKPOINT_KEY].value["batches"] for o in observations]
+    return [CheckpointMetadataSet.extract(o.metadata).checkpoint.value["batches"] for o in observations]
 
 
 @pytest.mark.parametrize(
@@ -59,5 +60,8 @@ def test_the_latest_unrecorded_checkpoint_is_recorded_once_on_demand() -> None:
     pending = list(recorder.unrecorded())
 
     assert (_batches(first), second, _batches(pending)) == ([1], [], [2])
-    assert pending[0].partition == "Articles" and pending[0].metadata["after_uuid"].value == "b"
+    assert (
+        pending[0].partition == "Articles"
+        and CheckpointMetadataSet.extract(pending[0].metadata).after_uuid == "b"
+    )
     assert list(recorder.unrecorded()) == []

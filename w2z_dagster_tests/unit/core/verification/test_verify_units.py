@@ -30,7 +30,7 @@ from w2z_dagster.core.verification.identity import SampleKey, Sampler, scan_iden
 from w2z_dagster.core.verification.rejects import check_rejects
 from w2z_dagster.core.verification.report import VerifyOptions
 from w2z_dagster.core.verification.schema_check import check_schema
-from w2z_dagster.core.verification.search_parity import check_search_parity, recall
+from w2z_dagster.core.verification.search_parity import check_search_parity, recall, tied_with_kth
 
 T = WeaviateType
 
@@ -93,15 +93,20 @@ class FakeSource:
 
     def near_vector(
         self, name: str, tenant: str | None, vector: Sequence[float], target: str, k: int
-    ) -> list[str]:
+    ) -> list[tuple[str, float]]:
         self.searches.append((tenant, target))
         return _nearest(self._of(tenant), lambda o: o.vectors[target], o_id=lambda o: o.uuid, q=vector, k=k)
 
 
-def _nearest(items: Sequence[Any], vec: Any, o_id: Any, q: Sequence[float], k: int) -> list[str]:
+def _nearest(
+    items: Sequence[Any], vec: Any, o_id: Any, q: Sequence[float], k: int
+) -> list[tuple[Any, float]]:
     qv = np.asarray(q, dtype=np.float32)
-    scored = sorted(items, key=lambda it: float(np.linalg.norm(np.asarray(vec(it), dtype=np.float32) - qv)))
-    return [o_id(it) for it in scored[:k]]
+    distances = (
+        (float(np.linalg.norm(np.asarray(vec(it), dtype=np.float32) - qv)), o_id(it)) for it in items
+    )
+    scored = sorted(distances, key=lambda pair: pair[0])
+    return [(key, distance) for distance, key in scored[:k]]
 
 
 class FakeSink:
@@ -143,7 +148,7 @@ class FakeSink:
         self, plan: MigrationPlan, field: str, vector: Sequence[float], k: int, tenant: str | None
     ) -> list[dict[str, Any]]:
         found = _nearest(self._of(tenant), lambda r: r[field], o_id=lambda r: r["id"], q=vector, k=k)
-        return [{"id": key} for key in found]
+        return [{"id": key} for key, _ in found]
 
 
 def _pair(
@@ -206,6 +211,25 @@ def test_sample_size(size: int, n: int, expected: int) -> None:
 )
 def test_recall(weaviate: list[str], milvus: list[str], expected: float) -> None:
     assert recall(weaviate, milvus) == expected
+
+
+@pytest.mark.parametrize(
+    ("neighbours", "k", "tied"),
+    [
+        ([("a", 0.0), ("b", 0.5), ("c", 0.5), ("d", 0.5), ("e", 0.9)], 2, ["b", "c", "d"]),
+        ([("a", 0.1), ("b", 0.2), ("c", 0.2000001)], 2, ["b", "c"]),
+        ([("a", 0.1), ("b", 0.2), ("c", 0.21)], 2, ["b"]),
+        ([("a", 0.1)], 2, []),
+    ],
+)
+def test_ties_with_the_kth_neighbour(neighbours: list[tuple[str, float]], k: int, tied: list[str]) -> None:
+    assert tied_with_kth(neighbours, k) == tied
+
+
+def test_a_neighbour_tying_with_the_kth_counts_as_found() -> None:
+    assert recall(["a", "b"], ["a", "c"], ties=["b", "c", "d"]) == 1.0
+    assert recall(["a", "b"], ["a", "x"], ties=["b", "c", "d"]) == 0.5
+    assert recall(["a", "b"], ["c", "d"], ties=["a", "b", "c", "d"]) == 1.0
 
 
 @pytest.mark.parametrize(
