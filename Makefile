@@ -9,7 +9,7 @@ DEMO_GRPC_PORT ?= 50051
 DEMO_MILVUS_PORT ?= 19530
 DEMO_UI_PORT ?= 3000
 
-.PHONY: install test demo demo-migrate bench lint format clean
+.PHONY: install test test-fast demo demo-migrate bench lint format clean
 
 $(BIN)/w2z: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ install: $(BIN)/w2z
 test: install
 	$(BIN)/python -m pytest -q
 
+# The inner loop: unit and integration tests without the markers of pyproject.toml (docs/testing.md).
+FAST_TESTS := not (slow or browser or postgres or dagster_dev or real_milvus)
+test-fast: install
+	$(BIN)/python -m pytest -q -m "$(FAST_TESTS)" w2z_dagster_tests/unit w2z_dagster_tests/integration
+
 lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
@@ -32,11 +37,11 @@ format: install
 
 # `exec` makes the demo make's own child, so a SIGTERM to make (which make forwards) reaches it.
 demo: install
-	exec $(BIN)/python -m w2z_dagster_tests.demo --http-port $(DEMO_HTTP_PORT) --grpc-port $(DEMO_GRPC_PORT) \
+	exec $(BIN)/python -m w2z_dagster_tests.support.demo --http-port $(DEMO_HTTP_PORT) --grpc-port $(DEMO_GRPC_PORT) \
 		--milvus-port $(DEMO_MILVUS_PORT) --ui-port $(DEMO_UI_PORT)
 
 demo-migrate: install
-	exec $(BIN)/python -m w2z_dagster_tests.demo --no-ui --http-port $(DEMO_HTTP_PORT) --grpc-port $(DEMO_GRPC_PORT) \
+	exec $(BIN)/python -m w2z_dagster_tests.support.demo --no-ui --http-port $(DEMO_HTTP_PORT) --grpc-port $(DEMO_GRPC_PORT) \
 		--milvus-port $(DEMO_MILVUS_PORT)
 
 bench: install

@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 
-from w2z_dagster_tests.milvus_proxy import faulty_proxy
+from w2z_dagster_tests.support.milvus_proxy import faulty_proxy
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psutil
 
-from w2z_dagster_tests.milvus_server import milvus_lite_server
+from w2z_dagster_tests.support.milvus_server import milvus_lite_server
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -14,10 +14,10 @@ import argparse
 import sys
 
 from benchmarks import data
-from w2z_dagster_tests.weaviate_server import start_server
-from w2z_dagster_tests.weaviate_server.objects import ObjectInput, put_batch
-from w2z_dagster_tests.weaviate_server.schema_json import build_class
-from w2z_dagster_tests.weaviate_server.store import Collection, Store
+from w2z_dagster_tests.support.weaviate_server import start_server
+from w2z_dagster_tests.support.weaviate_server.objects import ObjectInput, put_batch
+from w2z_dagster_tests.support.weaviate_server.schema_json import build_class
+from w2z_dagster_tests.support.weaviate_server.store import Collection, Store
 
 
 def load(store: Store, objects: int, dim: int) -> None:

@@ -3,7 +3,8 @@
 By default the source is the in-process test server and the target a fresh Milvus Lite file. The
 end-to-end tests (those using `source_client`) run against real servers instead when
 `W2Z_TEST_WEAVIATE_ENDPOINT` (and optionally `W2Z_TEST_WEAVIATE_GRPC_ENDPOINT`,
-`W2Z_TEST_WEAVIATE_API_KEY`) and `W2Z_TEST_MILVUS_URI` are set, e.g. the docker-compose services.
+`W2Z_TEST_WEAVIATE_API_KEY`) and `W2Z_TEST_MILVUS_URI` are set, e.g. the docker-compose services; they
+empty those servers, so the session refuses to start without `W2Z_TEST_ALLOW_WIPE=1`.
 """
 
 from __future__ import annotations
@@ -22,13 +23,21 @@ from w2z_dagster.core.settings import derive_grpc_endpoint
 from w2z_dagster.core.source import connect
 from w2z_dagster.defs.io_managers import CATALOG, CatalogIOManager
 from w2z_dagster.defs.resources import WeaviateResource, ZillizResource
+from w2z_dagster_tests.support.real_servers import wipe_refusal
 
 pytest_plugins = [
-    "w2z_dagster_tests.weaviate_server.fixtures",
-    "w2z_dagster_tests.milvus_server",
-    "w2z_dagster_tests.real_milvus",
-    "w2z_dagster_tests.stack",
+    "w2z_dagster_tests.support.weaviate_server.fixtures",
+    "w2z_dagster_tests.support.milvus_server",
+    "w2z_dagster_tests.support.real_milvus",
+    "w2z_dagster_tests.support.stack",
 ]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Stops before any test when real servers are named without the opt-in, so none is emptied by mistake."""
+    refusal = wipe_refusal(os.environ)
+    if refusal:
+        raise pytest.UsageError(refusal)
 
 
 @dataclass(frozen=True)
