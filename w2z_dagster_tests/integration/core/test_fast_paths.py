@@ -321,6 +321,7 @@ class SendSpy:
         return counted
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("insert_when_safe", [False, True])
 def test_a_migration_with_fast_paths_off_lands_the_same_rows_as_with_them_on(
     weaviate_server: WeaviateTestServer,
