@@ -12,7 +12,13 @@ Follows `adapters/repos/db/inverted/bm25_searcher.go` and `bm25_searcher_block.g
   the document's token count in that property and `avgPropLength` the mean over the searched
   properties of each property's mean length (40 when that is 0);
 - `or` keeps a document in a property when it matches at least `minimum_or_tokens_match` of the
-  query terms there, `and` when it matches all of them; property scores are float32 and summed;
+  query terms there, `and` when it matches all of them (both per property, never across them);
+  property scores are float32 and summed;
+- `and_cross` (`OPERATOR_AND_CROSS`, `DoBlockMaxAndCrossProp`) keeps a document when every query
+  term occurs in at least one searched property; its score is the float64 sum over terms and the
+  properties holding them, rounded to float32 once, and each term's explanation comes from the
+  property where it scored highest (the first on a tie); the searched properties must share one
+  tokenization;
 - results come by score, ties by uuid.
 """
 
@@ -28,7 +34,7 @@ import numpy as np
 from weaviate.proto.v1 import base_search_pb2
 
 from .class_info import ClassInfo, Prop
-from .errors import ServerError, not_implemented
+from .errors import ServerError
 from .filters import Predicate
 from .schema_json import lowercase_first
 from .store import Shard, StoredObject
@@ -37,6 +43,10 @@ from .text_analysis import tokenize, tokens_of
 OPERATOR_AND = base_search_pb2.SearchOperatorOptions.OPERATOR_AND
 OPERATOR_AND_CROSS = base_search_pb2.SearchOperatorOptions.OPERATOR_AND_CROSS
 DEFAULT_AVERAGE_LENGTH = 40.0
+
+Groups = dict[str | None, list[tuple[Prop, float]]]
+Indexes = dict[str, dict[bytes, Counter[str]]]
+Matches = tuple[dict[bytes, np.float32], dict[bytes, dict[str, tuple[int, int]]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +69,6 @@ class KeywordQuery:
         cls, text: str, properties: Iterable[str], options: base_search_pb2.SearchOperatorOptions | None
     ) -> KeywordQuery:
         operator = options.operator if options is not None else 0
-        if operator == OPERATOR_AND_CROSS:
-            raise not_implemented("the and-across-properties bm25 operator")
         minimum = options.minimum_or_tokens_match if options is not None else 0
         return cls(text, tuple(properties), operator, minimum)
 
@@ -127,9 +135,31 @@ def search_bm25(
     if not average or math.isnan(average):
         average = DEFAULT_AVERAGE_LENGTH
     total = float(len(shard))
-    groups: dict[str | None, list[tuple[Prop, float]]] = {}
+    groups: Groups = {}
     for prop, boost in searched:
         groups.setdefault(prop.tokenization, []).append((prop, boost))
+    if query.operator == OPERATOR_AND_CROSS:
+        per_doc, explain = _and_cross(info, query.text, groups, indexes, average, total)
+    else:
+        per_doc, explain = _per_property(info, query, groups, indexes, average, total)
+    results = []
+    for key, score in per_doc.items():
+        obj = shard.get(key)
+        if obj is None or (predicate is not None and not predicate(key, obj)):
+            continue
+        text = "".join(
+            f", BM25F_{term}_frequency:{freq}, BM25F_{term}_propLength:{length}"
+            for term, (freq, length) in sorted(explain[key].items())
+        )
+        results.append(Scored(key, obj, float(score), text))
+    results.sort(key=lambda r: (-r.score, str(uuid.UUID(bytes=r.key))))
+    return results
+
+
+def _per_property(
+    info: ClassInfo, query: KeywordQuery, groups: Groups, indexes: Indexes, average: float, total: float
+) -> Matches:
+    """`or`/`and`: each property matches on its own, the float32 property scores are summed."""
     per_doc: dict[bytes, np.float32] = {}
     explain: dict[bytes, dict[str, tuple[int, int]]] = {}
     for tokenization, members in groups.items():
@@ -147,18 +177,46 @@ def search_bm25(
                 per_doc[key] = per_doc.get(key, np.float32(0)) + np.float32(score)
                 for term in matched:
                     explain.setdefault(key, {})[term] = (freqs[term], length)
-    results = []
-    for key, score in per_doc.items():
-        obj = shard.get(key)
-        if obj is None or (predicate is not None and not predicate(key, obj)):
-            continue
-        text = "".join(
-            f", BM25F_{term}_frequency:{freq}, BM25F_{term}_propLength:{length}"
-            for term, (freq, length) in sorted(explain[key].items())
+    return per_doc, explain
+
+
+def _and_cross(
+    info: ClassInfo, text: str, groups: Groups, indexes: Indexes, average: float, total: float
+) -> Matches:
+    """`and_cross`: documents holding every term in some searched property (`DoBlockMaxAndCrossProp`)."""
+    if len(groups) > 1:
+        raise ServerError(
+            "OPERATOR_AND_CROSS requires all searched properties to share the same tokenization "
+            "and analyzer settings"
         )
-        results.append(Scored(key, obj, float(score), text))
-    results.sort(key=lambda r: (-r.score, str(uuid.UUID(bytes=r.key))))
-    return results
+    if not groups:
+        return {}, {}
+    [(tokenization, members)] = groups.items()
+    terms, repeats = _query_terms(info, tokenization, text)
+    idf = _idfs(terms, repeats, [indexes[p.name] for p, _ in members], total)
+    candidates = set().union(*(indexes[p.name] for p, _ in members)) if terms else set()
+    scores: dict[bytes, np.float32] = {}
+    explain: dict[bytes, dict[str, tuple[int, int]]] = {}
+    for key in candidates:
+        score = 0.0
+        best: dict[str, tuple[float, int, int]] = {}
+        for prop, boost in members:
+            freqs = indexes[prop.name].get(key)
+            if freqs is None:
+                continue
+            length = sum(freqs.values())
+            norm = info.k1 * (1 - info.b + info.b * length / average)
+            for term in terms:
+                if term not in freqs:
+                    continue
+                term_score = freqs[term] / (freqs[term] + norm) * idf[term] * boost
+                score += term_score
+                if term not in best or term_score > best[term][0]:
+                    best[term] = (term_score, freqs[term], length)
+        if len(best) == len(terms):
+            scores[key] = np.float32(score)
+            explain[key] = {term: (freq, length) for term, (_, freq, length) in best.items()}
+    return scores, explain
 
 
 def _idfs(

@@ -72,8 +72,11 @@ class Route:
 class RestApi:
     """Route handlers over the shared store; one instance per server."""
 
-    def __init__(self, store: Store, faults: FaultController, api_key: str | None, host: str) -> None:
+    def __init__(
+        self, store: Store, faults: FaultController, api_key: str | None, host: str, version: str = VERSION
+    ) -> None:
         self.store = store
+        self.version = version
         self.faults = faults
         self.api_key = api_key
         self.host = host
@@ -135,7 +138,7 @@ def _meta(api: RestApi, req: Request) -> Reply:
     return 200, {
         "hostname": f"http://{api.host}:{api.http_port}",
         "modules": modules.meta(api.store.modules),
-        "version": VERSION,
+        "version": api.version,
         "grpcMaxMessageSize": GRPC_MAX_MESSAGE_SIZE,
     }
 
@@ -147,7 +150,7 @@ def _nodes(api: RestApi, req: Request) -> Reply:
     node = {
         "name": "node1",
         "status": "HEALTHY",
-        "version": VERSION,
+        "version": api.version,
         "gitHash": "w2z-test",
         "batchStats": {"queueLength": 0, "ratePerSecond": 0},
         "stats": {"objectCount": count, "shardCount": len(shards)},

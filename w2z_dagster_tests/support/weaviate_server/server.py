@@ -16,7 +16,7 @@ from weaviate.classes.init import AdditionalConfig, Auth, GrpcConfig
 from .faults import FaultController
 from .grpc_service import GRPC_METHODS, WeaviateGrpc
 from .modules import enabled_modules
-from .rest import GRPC_MAX_MESSAGE_SIZE, ROUTE_KEYS, HttpServer, RestApi
+from .rest import GRPC_MAX_MESSAGE_SIZE, ROUTE_KEYS, VERSION, HttpServer, RestApi
 from .seed import seed_demo
 from .store import Store
 
@@ -91,11 +91,14 @@ def start_server(
     seed: Seed = None,
     *,
     modules: Iterable[str] | None = None,
+    version: str = VERSION,
     max_workers: int = 16,
 ) -> WeaviateTestServer:
     """Start a server; port 0 picks a free port (read the real one from the returned object).
 
     `modules` names the enabled modules (None: the default cloud-like set of `modules.CATALOG`).
+    `version` is what `/v1/meta` reports; the client gates some features on it (`and_cross` needs
+    1.37.15, 1.38.8 or 1.39.0).
     """
     if seed not in (None, "demo"):
         raise ValueError(f"unknown seed {seed!r}; only 'demo' is available")
@@ -115,7 +118,7 @@ def start_server(
     )
     try:
         bound_grpc = grpc_server.add_insecure_port(f"{host}:{grpc_port}")
-        api = RestApi(store, faults, api_key, host)
+        api = RestApi(store, faults, api_key, host, version)
         http = HttpServer((host, http_port), api)
     except Exception:
         grpc_server.stop(None)
