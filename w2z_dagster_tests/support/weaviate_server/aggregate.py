@@ -39,7 +39,9 @@ def aggregate(store: Store, req: aggregate_pb2.AggregateRequest) -> aggregate_pb
         raise not_implemented("property aggregations")
     with store.lock:
         coll = store.collection(req.collection)
-        predicate = compile_filter(req.filters, coll.info) if req.HasField("filters") else None
+        predicate = (
+            compile_filter(req.filters, coll.info, store, req.tenant) if req.HasField("filters") else None
+        )
         shard = store.shard(coll, req.tenant)
         count = len(shard) if predicate is None else sum(1 for k, o in shard.in_order() if predicate(k, o))
     single = aggregate_pb2.AggregateReply.Single(aggregations=aggregate_pb2.AggregateReply.Aggregations())

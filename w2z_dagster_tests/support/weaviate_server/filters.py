@@ -4,7 +4,14 @@ Covers every operator of the client's `Filter` helpers: the object id, creation/
 `indexTimestamps`), scalar or array properties with equal, not equal, ranges, like, contains
 any/all/none, is-null (with `indexNullState`), property length (with `indexPropertyLength`), geo
 range on `geoCoordinates`, and and/or/not. Text compares by tokens as Weaviate's filterable index
-does (a `word` property "Hello World" is equal to "hello"). Reference and nested-path filters are
+does (a `word` property "Hello World" is equal to "hello").
+
+References as `inverted/searcher.go` and `searcher_ref_filter.go` handle them: a count target (an
+int value on a reference property) compares the number of stored references, dangling ones
+included, a missing property counting 0; a reference path first runs the inner filter on the
+target collection (same tenant), then keeps the objects whose reference list holds one of the
+matching (collection, id) pairs or, for a classless beacon, one of the ids; dangling references
+never match. Nested-path filters are
 rejected.
 """
 
@@ -21,7 +28,7 @@ from weaviate.proto.v1 import base_pb2
 from .class_info import ClassInfo, Prop
 from .errors import ServerError, not_implemented
 from .schema_json import lowercase_first
-from .store import StoredObject
+from .store import Store, StoredObject
 from .text_analysis import tokens_of
 from .values import date_to_ns, normalize_date
 
@@ -39,10 +46,11 @@ _TOKENIZED = frozenset({"word", "lowercase", "whitespace", "trigram"})
 EARTH_RADIUS_M = 6371e3
 
 
-def compile_filter(flt: base_pb2.Filters, info: ClassInfo) -> Predicate:
+def compile_filter(flt: base_pb2.Filters, info: ClassInfo, store: Store, tenant: str) -> Predicate:
+    """The filter as a predicate; reference paths are resolved now, in `tenant`, under the store lock."""
     op = flt.operator
     if op in (Op.OPERATOR_AND, Op.OPERATOR_OR, Op.OPERATOR_NOT):
-        parts = [compile_filter(f, info) for f in flt.filters]
+        parts = [compile_filter(f, info, store, tenant) for f in flt.filters]
         if op == Op.OPERATOR_AND:
             return lambda k, o: all(p(k, o) for p in parts)
         if op == Op.OPERATOR_OR:
@@ -50,27 +58,89 @@ def compile_filter(flt: base_pb2.Filters, info: ClassInfo) -> Predicate:
         return lambda k, o: not any(p(k, o) for p in parts)
     if op == Op.OPERATOR_UNSPECIFIED:
         raise ServerError(f"unknown filter operator {op}")
-    return _leaf(flt, info)
-
-
-def _target_name(flt: base_pb2.Filters) -> str:
     if flt.HasField("target"):
         kind = flt.target.WhichOneof("target")
-        if kind != "property":
-            raise not_implemented("filters on references")
-        return flt.target.property
+        if kind == "count":
+            return _ref_count(flt, info, flt.target.count.on)
+        if kind in ("single_target", "multi_target"):
+            return _ref_path(flt, info, store, tenant)
+        return _leaf(flt, info, flt.target.property)
     if len(flt.on) != 1:
         if len(flt.on) % 2 != 1:
             raise ServerError(
                 "paths needs to have a uneven number of components: property, class, property, ...., "
                 f"got {list(flt.on)}"
             )
-        raise not_implemented("filters on reference paths")
-    return flt.on[0]
+        return compile_filter(_path_as_target(flt), info, store, tenant)
+    return _leaf(flt, info, flt.on[0])
 
 
-def _leaf(flt: base_pb2.Filters, info: ClassInfo) -> Predicate:
-    name = _target_name(flt)
+def _path_as_target(flt: base_pb2.Filters) -> base_pb2.Filters:
+    """The legacy `on` path `[prop, Class, prop, ...]` as the equivalent multi-target chain."""
+    target = base_pb2.FilterTarget(property=flt.on[-1])
+    for i in range(len(flt.on) - 3, -1, -2):
+        target = base_pb2.FilterTarget(
+            multi_target=base_pb2.FilterReferenceMultiTarget(
+                on=flt.on[i], target_collection=flt.on[i + 1], target=target
+            )
+        )
+    out = base_pb2.Filters()
+    out.CopyFrom(flt)
+    del out.on[:]
+    out.target.CopyFrom(target)
+    return out
+
+
+def _ref_count(flt: base_pb2.Filters, info: ClassInfo, on: str) -> Predicate:
+    """An int compared with the number of references, the `<prop>__meta_count` index in Weaviate."""
+    prop = _prop(info, on)
+    if not prop.is_ref:
+        return _leaf(flt, info, on)
+    if not (prop.filterable or prop.searchable):
+        raise ServerError(
+            f"Searching by property '{prop.name}' count requires inverted index. Is `indexFilterable` "
+            f"option of property '{prop.name}' enabled? Set it to `true` or leave empty"
+        )
+    needles = [_converter("int")(v) for v in _as_list(_test_value(flt))]
+    name = prop.name
+    return _matcher(flt.operator, lambda k, o: [len(o.refs.get(name, ()))], needles, tokens=False)
+
+
+def _ref_path(flt: base_pb2.Filters, info: ClassInfo, store: Store, tenant: str) -> Predicate:
+    """Objects referencing one of the target objects the inner filter matches (`refFilterExtractor`)."""
+    target = flt.target
+    if target.WhichOneof("target") == "single_target":
+        step = target.single_target
+        prop = _prop(info, step.on)
+        if len(prop.targets) != 1:
+            shown = prop.targets if prop.is_ref else (prop.data_type,)
+            raise ServerError(
+                f"expected reference property with a single target, got [{' '.join(shown)}] for {prop.name} "
+            )
+        target_class = prop.targets[0]
+    else:
+        step = target.multi_target
+        prop = _prop(info, step.on)
+        target_class = step.target_collection
+    coll = store.find(target_class)
+    if coll is None:
+        raise ServerError(f"could not find class {target_class} in schema")
+    inner = base_pb2.Filters()
+    inner.CopyFrom(flt)
+    inner.target.CopyFrom(step.target)
+    predicate = compile_filter(inner, coll.info, store, tenant)
+    shard = store.shard_if_active(coll, tenant)
+    matched = (
+        {(coll.info.name, str(uuid.UUID(bytes=k))) for k, o in shard.in_order() if predicate(k, o)}
+        if shard is not None
+        else set()
+    )
+    ids = {target_id for _, target_id in matched}
+    name = prop.name
+    return lambda k, o: any(ref in matched or (not ref[0] and ref[1] in ids) for ref in o.refs.get(name, ()))
+
+
+def _leaf(flt: base_pb2.Filters, info: ClassInfo, name: str) -> Predicate:
     op = flt.operator
     raw = _test_value(flt)
     if name == "_id":
@@ -93,7 +163,12 @@ def _leaf(flt: base_pb2.Filters, info: ClassInfo) -> Predicate:
     if op == Op.OPERATOR_IS_NULL:
         return _is_null(prop, raw, info)
     if prop.is_ref:
-        raise not_implemented("filters on references")
+        if flt.WhichOneof("test_value") == "value_int":
+            return _ref_count(flt, info, name)
+        raise ServerError(
+            f"reference property '{prop.name}' can only be filtered by its count (an int value) or "
+            "through a path into the referenced collection"
+        )
     base = prop.data_type.removesuffix("[]")
     if op == Op.OPERATOR_WITHIN_GEO_RANGE:
         return _geo_range(prop, flt)

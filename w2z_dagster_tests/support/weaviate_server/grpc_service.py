@@ -192,7 +192,7 @@ class WeaviateGrpc:
                 raise ServerError(f"batch delete params: could not find class {req.collection} in schema")
             if not req.HasField("filters"):
                 raise ServerError("batch delete params: no filters in batch delete request")
-            predicate = compile_filter(req.filters, coll.info)
+            predicate = compile_filter(req.filters, coll.info, self._store, req.tenant)
             keys = objects.delete_matching(
                 self._store, coll.info.name, req.tenant, predicate, dry_run=req.dry_run
             )

@@ -82,7 +82,7 @@ def search(store: Store, req: search_get_pb2.SearchRequest) -> bytes:
         certainty_ok = near is not None and near.spec.distance == "cosine" and not near.spec.multi
         meta = MetaPlan.from_request(info, req.metadata, certainty_ok=certainty_ok)
         plan = PropsPlan.build(store, info, req.properties if req.HasField("properties") else None)
-        predicate = compile_filter(req.filters, info) if req.HasField("filters") else None
+        predicate = compile_filter(req.filters, info, store, req.tenant) if req.HasField("filters") else None
         limit = req.limit or DEFAULT_LIMIT
         after = _check_cursor(req) if req.after else b""
         _reject_unsupported(req)
