@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 
+import grpc
 import pytest
 import weaviate
 from weaviate.classes.config import Configure, DataType, Property, ReferenceProperty
@@ -20,6 +21,9 @@ from weaviate.classes.query import Filter, MetadataQuery
 from weaviate.classes.tenants import Tenant
 from weaviate.collections import Collection
 from weaviate.exceptions import WeaviateQueryError
+from weaviate.proto.v1 import base_pb2, search_get_pb2, weaviate_pb2_grpc
+
+from w2z_dagster_tests.support.weaviate_server.server import WeaviateTestServer
 
 A = [uuid.uuid5(uuid.NAMESPACE_URL, f"author/{i}") for i in range(3)]
 P0 = uuid.uuid5(uuid.NAMESPACE_URL, "publisher/0")
@@ -191,3 +195,23 @@ def test_reference_paths_resolve_in_the_requests_tenant(weaviate_client: weaviat
     by_ada = Filter.by_ref("by").by_property("name").equal("Ada")
     assert [o.uuid for o in notes.with_tenant("t1").query.fetch_objects(filters=by_ada).objects] == [B[0]]
     assert notes.with_tenant("t2").query.fetch_objects(filters=by_ada).objects == []
+
+
+def test_legacy_on_paths_filter_like_targets(weaviate_server: WeaviateTestServer, books: Collection) -> None:
+    """Older clients send `on: [prop, Class, prop]` instead of a `target`; the current one never does."""
+    flt = base_pb2.Filters(
+        operator=base_pb2.Filters.OPERATOR_EQUAL, on=["writtenBy", "Author", "name"], value_text="grace"
+    )
+    even = base_pb2.Filters(
+        operator=base_pb2.Filters.OPERATOR_EQUAL, on=["writtenBy", "Author"], value_text="x"
+    )
+    with grpc.insecure_channel(f"{weaviate_server.host}:{weaviate_server.grpc_port}") as channel:
+        stub = weaviate_pb2_grpc.WeaviateStub(channel)
+        reply = stub.Search(
+            search_get_pb2.SearchRequest(
+                collection="Book", filters=flt, metadata=search_get_pb2.MetadataRequest(uuid=True)
+            )
+        )
+        assert {uuid.UUID(r.metadata.id) for r in reply.results} == {B[1], B[2]}
+        with pytest.raises(grpc.RpcError, match="paths needs to have a uneven number of components"):
+            stub.Search(search_get_pb2.SearchRequest(collection="Book", filters=even))
