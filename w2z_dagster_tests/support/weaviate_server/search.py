@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -24,6 +25,7 @@ from .filters import Predicate, compile_filter
 from .hybrid import SUB_SEARCH_LIMIT, Candidate, fuse
 from .search_reply import MetaPlan, PropsPlan, properties
 from .store import Shard, Store, StoredObject
+from .target_vectors import Combination, rank_targets
 from .vectorizer import embed_query
 from .vectors import multi_matrix, rank
 
@@ -62,10 +64,23 @@ class Hit(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class NearVector:
+    """The first (often only) target's space and query; further targets in `others`."""
+
     spec: VectorSpec
     query: np.ndarray
     distance: float | None
     certainty: float | None
+    others: tuple[tuple[VectorSpec, np.ndarray], ...] = ()
+    combination: Combination | None = None
+
+    def ranked(
+        self, shard: Shard, predicate: Predicate | None, limit: int
+    ) -> Iterable[tuple[bytes, StoredObject, float]]:
+        """Nearest first; over several targets the `limit` best of their combination."""
+        if self.combination is None:
+            return rank(shard, self.spec, self.query, predicate)
+        targets = [(self.spec, self.query), *self.others]
+        return rank_targets(shard, targets, self.combination, predicate, limit)
 
 
 def search(store: Store, req: search_get_pb2.SearchRequest) -> bytes:
@@ -132,7 +147,7 @@ def _hits(
 ) -> list[Hit]:
     if near is not None:
         out: list[Hit] = []
-        for key, obj, dist in rank(shard, near.spec, near.query, predicate):
+        for key, obj, dist in near.ranked(shard, predicate, total):
             if near.distance is not None and dist > near.distance + 1e-6:
                 break
             if near.certainty is not None and 1 - dist / 2 < near.certainty:
@@ -179,7 +194,7 @@ def _hybrid_hits(
     if alpha > 0:
         near = _hybrid_vector(info, req)
         vector = []
-        for key, obj, dist in rank(shard, near.spec, near.query, predicate):
+        for key, obj, dist in near.ranked(shard, predicate, limit):
             if req.HasField("vector_distance") and dist > req.vector_distance:
                 break
             vector.append(Candidate(key, obj, np.float32(1 - np.float32(dist))))
@@ -197,19 +212,51 @@ def _hybrid_hits(
 
 def _hybrid_vector(info: ClassInfo, req: base_search_pb2.Hybrid) -> NearVector:
     """The vector half: a given vector, a nested near_vector / near_text, or the query embedded."""
-    if req.HasField("near_vector"):
-        return _near_vector(info, req.near_vector)
-    if req.HasField("near_text"):
-        return _near_text(info, req.near_text)
-    targets = list(req.targets.target_vectors) if req.HasField("targets") else list(req.target_vectors)
-    if len(set(targets)) > 1:
-        raise not_implemented("hybrid over several target vectors")
-    spec = _target_spec(info, targets[0] if targets else None)
+    for name, parse in (("near_vector", _near_vector), ("near_text", _near_text)):
+        if req.HasField(name):
+            nested = type(getattr(req, name))()
+            nested.CopyFrom(getattr(req, name))
+            if not nested.HasField("targets") and not nested.target_vectors:
+                if req.HasField("targets"):
+                    nested.targets.CopyFrom(req.targets)
+                nested.target_vectors.extend(req.target_vectors)
+            return parse(info, nested)
+    targets = req.targets if req.HasField("targets") else None
+    specs, combination = _target_specs(info, targets, list(req.target_vectors), "hybrid")
     if req.vectors or req.vector_bytes or req.vector:
         nv = base_search_pb2.NearVector(vectors=req.vectors, vector_bytes=req.vector_bytes, vector=req.vector)
-        data, multi = _query_vector(nv, spec.name)
-        return NearVector(spec, multi_matrix(data) if multi else np.frombuffer(data, dtype="<f4"), None, None)
-    return NearVector(spec, embed_query(spec, [req.query]), None, None)
+        queries = [_as_query(*_query_vector(nv, spec.name)) for spec in specs]
+    else:
+        queries = [embed_query(spec, [req.query]) for spec in specs]
+    return _near(specs, queries, combination, None, None)
+
+
+def _near(
+    specs: list[VectorSpec],
+    queries: list[np.ndarray],
+    combination: Combination | None,
+    distance: float | None,
+    certainty: float | None,
+) -> NearVector:
+    others = tuple(zip(specs[1:], queries[1:], strict=True))
+    return NearVector(specs[0], queries[0], distance, certainty, others, combination)
+
+
+def _as_query(data: bytes, multi: bool) -> np.ndarray:
+    return multi_matrix(data) if multi else np.frombuffer(data, dtype="<f4")
+
+
+def _target_specs(
+    info: ClassInfo, targets: base_search_pb2.Targets | None, names: list[str], kind: str
+) -> tuple[list[VectorSpec], Combination | None]:
+    """The searched spaces and, for several, how their distances combine."""
+    if targets is not None:
+        names = list(targets.target_vectors)
+    if len(names) <= 1:
+        return [_target_spec(info, names[0] if names else None)], None
+    if len(set(names)) != len(names):
+        raise not_implemented(f"{kind} with several vectors for one target vector")
+    return [_target_spec(info, name) for name in names], Combination.from_grpc(targets, names)
 
 
 def _near_text(info: ClassInfo, nt: base_search_pb2.NearTextSearch) -> NearVector:
@@ -218,20 +265,27 @@ def _near_text(info: ClassInfo, nt: base_search_pb2.NearTextSearch) -> NearVecto
         raise not_implemented("near_text move_to / move_away")
     if nt.HasField("selection"):
         raise not_implemented("diversity selection (MMR)")
-    targets = list(nt.targets.target_vectors) if nt.HasField("targets") else list(nt.target_vectors)
-    if len(set(targets)) > 1:
-        raise not_implemented("near_text over several target vectors")
-    spec = _target_spec(info, targets[0] if targets else None)
-    if spec.multi:
+    targets = nt.targets if nt.HasField("targets") else None
+    specs, combination = _target_specs(info, targets, list(nt.target_vectors), "near_text")
+    if any(spec.multi for spec in specs):
         raise not_implemented("near_text on a multi-vector space")
     if nt.HasField("distance") and nt.HasField("certainty"):
         raise ServerError("near_text: cannot provide distance and certainty")
-    return NearVector(
-        spec=spec,
-        query=embed_query(spec, list(nt.query)),
-        distance=nt.distance if nt.HasField("distance") else None,
-        certainty=nt.certainty if nt.HasField("certainty") else None,
+    _reject_threshold_with_targets(combination, nt)
+    return _near(
+        specs,
+        [embed_query(spec, list(nt.query)) for spec in specs],
+        combination,
+        nt.distance if nt.HasField("distance") else None,
+        nt.certainty if nt.HasField("certainty") else None,
     )
+
+
+def _reject_threshold_with_targets(
+    combination: Combination | None, near: base_search_pb2.NearVector | base_search_pb2.NearTextSearch
+) -> None:
+    if combination is not None and (near.HasField("distance") or near.HasField("certainty")):
+        raise not_implemented("distance or certainty thresholds over several target vectors")
 
 
 def _check_cursor(req: search_get_pb2.SearchRequest) -> bytes:
@@ -273,12 +327,31 @@ def _reject_unsupported(req: search_get_pb2.SearchRequest) -> None:
 
 
 def _near_vector(info: ClassInfo, nv: base_search_pb2.NearVector) -> NearVector:
-    targets = list(nv.targets.target_vectors) if nv.HasField("targets") else list(nv.target_vectors)
-    if len(set(targets)) > 1:
-        raise not_implemented("near_vector over several target vectors")
     if nv.HasField("selection"):
         raise not_implemented("diversity selection (MMR)")
-    spec = _target_spec(info, targets[0] if targets else None)
+    targets = nv.targets if nv.HasField("targets") else None
+    specs, combination = _target_specs(info, targets, list(nv.target_vectors), "near_vector")
+    if combination is not None:
+        _reject_threshold_with_targets(combination, nv)
+        return _near(specs, [_checked_query(nv, spec) for spec in specs], combination, None, None)
+    spec = specs[0]
+    query = _checked_query(nv, spec)
+    if nv.HasField("distance") and nv.HasField("certainty"):
+        raise ServerError("near_vector: cannot provide distance and certainty")
+    if nv.HasField("certainty") and (spec.distance != "cosine" or spec.multi):
+        raise ServerError(
+            "can't compute and return certainty when vector index is configured with "
+            f"{spec.distance} distance"
+        )
+    return NearVector(
+        spec=spec,
+        query=query,
+        distance=nv.distance if nv.HasField("distance") else None,
+        certainty=nv.certainty if nv.HasField("certainty") else None,
+    )
+
+
+def _checked_query(nv: base_search_pb2.NearVector, spec: VectorSpec) -> np.ndarray:
     data, multi = _query_vector(nv, spec.name)
     if multi and not spec.multi:
         raise ServerError(
@@ -288,20 +361,7 @@ def _near_vector(info: ClassInfo, nv: base_search_pb2.NearVector) -> NearVector:
         raise ServerError(
             "near_vector: provided vector is a regular vector but vector index supports multi vectors"
         )
-    if nv.HasField("distance") and nv.HasField("certainty"):
-        raise ServerError("near_vector: cannot provide distance and certainty")
-    if nv.HasField("certainty") and (spec.distance != "cosine" or spec.multi):
-        raise ServerError(
-            "can't compute and return certainty when vector index is configured with "
-            f"{spec.distance} distance"
-        )
-    query = multi_matrix(data) if multi else np.frombuffer(data, dtype="<f4")
-    return NearVector(
-        spec=spec,
-        query=query,
-        distance=nv.distance if nv.HasField("distance") else None,
-        certainty=nv.certainty if nv.HasField("certainty") else None,
-    )
+    return _as_query(data, multi)
 
 
 def _target_spec(info: ClassInfo, target: str | None) -> VectorSpec:
