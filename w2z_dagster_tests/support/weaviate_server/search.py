@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -93,7 +93,7 @@ def search(store: Store, req: search_get_pb2.SearchRequest) -> bytes:
         if req.HasField("near_vector"):
             near = _near_vector(info, req.near_vector)
         elif req.HasField("near_text"):
-            near = _near_text(info, req.near_text)
+            near = _near_text(info, req.near_text, lambda: store.shard(coll, req.tenant))
         certainty_ok = near is not None and near.spec.distance == "cosine" and not near.spec.multi
         meta = MetaPlan.from_request(info, req.metadata, certainty_ok=certainty_ok)
         plan = PropsPlan.build(store, info, req.properties if req.HasField("properties") else None)
@@ -192,7 +192,7 @@ def _hybrid_hits(
         weights.append(1 - alpha)
         names.append("keyword")
     if alpha > 0:
-        near = _hybrid_vector(info, req)
+        near = _hybrid_vector(info, req, shard)
         vector = []
         for key, obj, dist in near.ranked(shard, predicate, limit):
             if req.HasField("vector_distance") and dist > req.vector_distance:
@@ -210,9 +210,13 @@ def _hybrid_hits(
     return [Hit(c.key, c.obj, None, float(c.score), c.explain) for c in fused]
 
 
-def _hybrid_vector(info: ClassInfo, req: base_search_pb2.Hybrid) -> NearVector:
+def _hybrid_vector(info: ClassInfo, req: base_search_pb2.Hybrid, shard: Shard) -> NearVector:
     """The vector half: a given vector, a nested near_vector / near_text, or the query embedded."""
-    for name, parse in (("near_vector", _near_vector), ("near_text", _near_text)):
+
+    def near_text(info: ClassInfo, nt: base_search_pb2.NearTextSearch) -> NearVector:
+        return _near_text(info, nt, lambda: shard)
+
+    for name, parse in (("near_vector", _near_vector), ("near_text", near_text)):
         if req.HasField(name):
             nested = type(getattr(req, name))()
             nested.CopyFrom(getattr(req, name))
@@ -259,10 +263,10 @@ def _target_specs(
     return [_target_spec(info, name) for name in names], Combination.from_grpc(targets, names)
 
 
-def _near_text(info: ClassInfo, nt: base_search_pb2.NearTextSearch) -> NearVector:
-    """`near_text`: the concepts through the vector space's (stand-in) vectorizer."""
-    if nt.HasField("move_to") or nt.HasField("move_away"):
-        raise not_implemented("near_text move_to / move_away")
+def _near_text(
+    info: ClassInfo, nt: base_search_pb2.NearTextSearch, shard_of: Callable[[], Shard]
+) -> NearVector:
+    """`near_text`: the concepts through the vector space's (stand-in) vectorizer, then moved."""
     if nt.HasField("selection"):
         raise not_implemented("diversity selection (MMR)")
     targets = nt.targets if nt.HasField("targets") else None
@@ -272,13 +276,58 @@ def _near_text(info: ClassInfo, nt: base_search_pb2.NearTextSearch) -> NearVecto
     if nt.HasField("distance") and nt.HasField("certainty"):
         raise ServerError("near_text: cannot provide distance and certainty")
     _reject_threshold_with_targets(combination, nt)
+    moves = [(nt.move_to, True)] if nt.HasField("move_to") else []
+    moves += [(nt.move_away, False)] if nt.HasField("move_away") else []
     return _near(
         specs,
-        [embed_query(spec, list(nt.query)) for spec in specs],
+        [_moved(spec, embed_query(spec, list(nt.query)), moves, shard_of) for spec in specs],
         combination,
         nt.distance if nt.HasField("distance") else None,
         nt.certainty if nt.HasField("certainty") else None,
     )
+
+
+def _moved(
+    spec: VectorSpec,
+    vector: np.ndarray,
+    moves: list[tuple[base_search_pb2.NearTextSearch.Move, bool]],
+    shard_of: Callable[[], Shard],
+) -> np.ndarray:
+    """`vectorFromNearTextParam`: move to, then away from, the mean of the concepts' and objects' vectors.
+
+    Both use half the force (`searcher_movements.go`): to is `v (1 - f/2) + t f/2` with f in [0, 1],
+    away is `v + f/2 (v - t)` with f >= 0; a force of 0 or nothing to move by leaves the vector.
+    """
+    half = np.float32(0.5)
+    for move, toward in moves:
+        force = np.float32(move.force)
+        if force <= 0 or not (move.concepts or move.uuids):
+            continue
+        parts = [embed_query(spec, list(move.concepts))] if move.concepts else []
+        parts += [_object_vector(shard_of(), spec, object_id) for object_id in move.uuids]
+        target = (np.sum(np.stack(parts), axis=0, dtype=np.float32) / np.float32(len(parts))).astype(
+            np.float32
+        )
+        if toward:
+            if force > 1:
+                raise ServerError(f"movement: force must be between 0 and 1: got {float(force):f}")
+            vector = vector * (np.float32(1) - force * half) + target * (force * half)
+        else:
+            vector = vector + force * half * (vector - target)
+        vector = vector.astype(np.float32)
+    return vector
+
+
+def _object_vector(shard: Shard, spec: VectorSpec, object_id: str) -> np.ndarray:
+    try:
+        key = uuid.UUID(object_id).bytes
+    except ValueError:
+        raise ServerError(f"invalid uuid {object_id!r} to move by") from None
+    obj = shard.get(key)
+    data = None if obj is None else (obj.vector if spec.name == "" else obj.vectors.get(spec.name))
+    if data is None:
+        raise ServerError(f"vectorize move: no vector {spec.name!r} for object with id {object_id}")
+    return np.frombuffer(data, dtype="<f4")
 
 
 def _reject_threshold_with_targets(
