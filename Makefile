@@ -19,8 +19,12 @@ $(BIN)/w2z: pyproject.toml
 
 install: $(BIN)/w2z
 
+# The suite waits on servers and subprocesses more than it computes: two workers, each taking whole
+# files (module fixtures stay in one process), halve its wall time on two cores.
+TEST_WORKERS ?= 2
+
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # The inner loop: unit and integration tests without the markers of pyproject.toml (docs/testing.md).
 FAST_TESTS := not (slow or browser or postgres or dagster_dev or real_milvus)
