@@ -19,7 +19,9 @@ from weaviate.classes.data import DataObject
 from weaviate.classes.tenants import Tenant
 
 from w2z_dagster.defs.assets import ASSETS, verification_report
+from w2z_dagster.defs.io_managers import CATALOG, CatalogIOManager
 from w2z_dagster.defs.partitions import collections_partitions
+from w2z_dagster.defs.resources import WeaviateResource, ZillizResource
 
 ALL_CHECKS = {"counts", "identity", "content", "schema", "search_parity", "rejects", "duplicates"}
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
@@ -118,6 +120,19 @@ def seed_named_vectors(
             for i in range(n)
         ]
     )
+
+
+def proxied_resources(
+    http_url: str, grpc_url: str, milvus_uri: str, weaviate_retries: int, zilliz_retries: int
+) -> dict[str, dg.ConfigurableResource | dg.ConfigurableIOManager]:
+    """The chain's resources against a test Weaviate and a target behind a fault proxy, with fast retries."""
+    return {
+        CATALOG: CatalogIOManager(),
+        "weaviate": WeaviateResource(
+            endpoint=http_url, grpc_endpoint=grpc_url, max_retries=weaviate_retries, retry_delay=0.01
+        ),
+        "zilliz": ZillizResource(uri=milvus_uri, max_retries=zilliz_retries, retry_delay=0.01),
+    }
 
 
 def migrate(

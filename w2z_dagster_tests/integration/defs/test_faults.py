@@ -18,13 +18,20 @@ import pytest
 from pymilvus import MilvusClient
 
 from w2z_dagster.core.dead_letters import read_dead_letters
-from w2z_dagster.defs.io_managers import CATALOG, CatalogIOManager
-from w2z_dagster.defs.resources import WeaviateResource, ZillizResource
+from w2z_dagster.defs.resources import ZillizResource
 from w2z_dagster.lib.checkpoints import latest_checkpoint
 from w2z_dagster.lib.metadata import CheckpointMetadataSet, CopyMetadataSet
 from w2z_dagster_tests.support.milvus_proxy import FaultyMilvusProxy, faulty_proxy, merr_status
 from w2z_dagster_tests.support.milvus_server import MilvusServer
-from w2z_dagster_tests.support.seeding import ALL_CHECKS, ASSETS, reverify, seed_articles, uuid_of, verdicts
+from w2z_dagster_tests.support.seeding import (
+    ALL_CHECKS,
+    ASSETS,
+    proxied_resources,
+    reverify,
+    seed_articles,
+    uuid_of,
+    verdicts,
+)
 from w2z_dagster_tests.support.weaviate_server import WeaviateTestServer
 
 pytestmark = pytest.mark.slow
@@ -44,16 +51,9 @@ def proxy(milvus_server: MilvusServer) -> Iterator[FaultyMilvusProxy]:
 def _resources(
     server: WeaviateTestServer, proxy: FaultyMilvusProxy, retries: int = 8
 ) -> dict[str, dg.ConfigurableResource | dg.ConfigurableIOManager]:
-    return {
-        CATALOG: CatalogIOManager(),
-        "weaviate": WeaviateResource(
-            endpoint=server.http_url,
-            grpc_endpoint=f"http://{server.host}:{server.grpc_port}",
-            max_retries=8,
-            retry_delay=0.01,
-        ),
-        "zilliz": ZillizResource(uri=proxy.uri, max_retries=retries, retry_delay=0.01),
-    }
+    return proxied_resources(
+        server.http_url, f"http://{server.host}:{server.grpc_port}", proxy.uri, 8, retries
+    )
 
 
 def _materialize(instance: dg.DagsterInstance, resources: dict, **config: float) -> dg.ExecuteInProcessResult:

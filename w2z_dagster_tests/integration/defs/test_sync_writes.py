@@ -19,12 +19,19 @@ from w2z_dagster.core.dead_letters import read_dead_letters
 from w2z_dagster.core.plan import MigrationPlan
 from w2z_dagster.core.sync import sync
 from w2z_dagster.defs.assets import zilliz_collection
-from w2z_dagster.defs.io_managers import CATALOG, CatalogIOManager, recorded
-from w2z_dagster.defs.resources import WeaviateResource, ZillizResource
+from w2z_dagster.defs.io_managers import recorded
+from w2z_dagster.defs.resources import ZillizResource
 from w2z_dagster.lib.metadata import CopyMetadataSet
 from w2z_dagster_tests.support.milvus_proxy import FaultyMilvusProxy, faulty_proxy, merr_status
 from w2z_dagster_tests.support.milvus_server import MilvusServer
-from w2z_dagster_tests.support.seeding import ALL_CHECKS, ASSETS, seed_articles, uuid_of, verdicts
+from w2z_dagster_tests.support.seeding import (
+    ALL_CHECKS,
+    ASSETS,
+    proxied_resources,
+    seed_articles,
+    uuid_of,
+    verdicts,
+)
 from w2z_dagster_tests.support.weaviate_server import WeaviateTestServer
 
 pytestmark = pytest.mark.slow
@@ -45,16 +52,7 @@ def proxy(milvus_server: MilvusServer) -> Iterator[FaultyMilvusProxy]:
 def _resources(
     server: WeaviateTestServer, proxy: FaultyMilvusProxy
 ) -> dict[str, dg.ConfigurableResource | dg.ConfigurableIOManager]:
-    return {
-        CATALOG: CatalogIOManager(),
-        "weaviate": WeaviateResource(
-            endpoint=server.http_url,
-            grpc_endpoint=f"http://{server.host}:{server.grpc_port}",
-            max_retries=3,
-            retry_delay=0.01,
-        ),
-        "zilliz": ZillizResource(uri=proxy.uri, max_retries=3, retry_delay=0.01),
-    }
+    return proxied_resources(server.http_url, f"http://{server.host}:{server.grpc_port}", proxy.uri, 3, 3)
 
 
 def _materialize(instance: dg.DagsterInstance, resources: dict) -> dg.ExecuteInProcessResult:
