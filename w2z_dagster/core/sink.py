@@ -522,23 +522,54 @@ class MilvusSink:
             self.retry.call(lambda: self.client.delete(plan.target, ids=list(keys)))
 
     def search(
-        self, plan: MigrationPlan, field: str, vector: Sequence[float], k: int, tenant: str | None
+        self,
+        plan: MigrationPlan,
+        field: str,
+        vector: Sequence[float],
+        k: int,
+        tenant: str | None,
+        expression: str | None = None,
     ) -> list[dict[str, Any]]:
+        """`expression`, when given, is the whole filter (a translated one carries its tenant condition)."""
         pk = plan.field_by_role(FieldRole.ID).name
         if not self._loaded(plan.target):
             return []
+        condition = self._tenant_filter(plan, tenant) if expression is None else expression
         hits = self.retry.call(
             lambda: self.client.search(
                 plan.target,
                 data=[list(vector)],
                 anns_field=field,
                 limit=k,
-                filter=self._tenant_filter(plan, tenant),
+                filter=condition,
                 output_fields=[pk],
                 consistency_level=STRONG,
             )
         )
         return [dict(h["entity"]) for h in hits[0]]
+
+    def matching(self, plan: MigrationPlan, expression: str, limit: int) -> list[str]:
+        """The bare Weaviate UUIDs of at most `limit` rows passing the expression, read Strong."""
+        if not self._loaded(plan.target):
+            return []
+        role = FieldRole.UUID if plan.multi_tenant else FieldRole.ID
+        name = plan.field_by_role(role).name
+        rows = self.retry.call(
+            lambda: self.client.query(
+                plan.target, filter=expression, output_fields=[name], limit=limit, consistency_level=STRONG
+            )
+        )
+        return [str(r[name]) for r in rows]
+
+    def count_matching(self, plan: MigrationPlan, expression: str) -> int:
+        if not self._loaded(plan.target):
+            return 0
+        result = self.retry.call(
+            lambda: self.client.query(
+                plan.target, filter=expression, output_fields=["count(*)"], consistency_level=STRONG
+            )
+        )
+        return int(result[0]["count(*)"])
 
     def drop(self, target: str) -> None:
         self._loaded_targets.discard(target)

@@ -53,6 +53,8 @@ PROPERTIES = [
     Property(name="u", data_type=DataType.UUID),
     Property(name="us", data_type=DataType.UUID_ARRAY),
     Property(name="like", data_type=DataType.INT),
+    Property(name="ms", data_type=DataType.INT_ARRAY),
+    Property(name="ys", data_type=DataType.NUMBER_ARRAY),
 ]
 ROWS: list[dict[str, Any]] = [
     {
@@ -70,6 +72,8 @@ ROWS: list[dict[str, Any]] = [
         "u": U[0],
         "us": [U[0], U[1]],
         "like": 10,
+        "ms": [-3, 4],
+        "ys": [-2.5],
     },
     {
         "text": "green apple pie",
@@ -101,7 +105,14 @@ ROWS: list[dict[str, Any]] = [
         "us": [U[2]],
     },
     {"n": 4},
-    {"text": 'say "hi" \\ 50% a_b', "texts": ["50%", "a_b"], "n": -5, "x": -1.25},
+    {
+        "text": 'say "hi" \\ 50% a_b',
+        "texts": ["50%", "a_b"],
+        "n": -5,
+        "x": -1.25,
+        "ms": [-(2**40)],
+        "ys": [-2.5, 0.25],
+    },
 ]
 
 P = Filter.by_property
@@ -143,6 +154,15 @@ CASES = [
     Case("int[] not equal", P("ns").not_equal(2), [2, 3, 4]),
     Case("int[] contains all", P("ns").contains_all([2, 3]), [1]),
     Case("int[] contains none", P("ns").contains_none([3]), [0, 3, 4]),
+    Case("int[] equal a negative", P("ms").equal(-(2**40)), [4]),
+    Case("int[] not equal a negative", P("ms").not_equal(-3), [1, 2, 3, 4]),
+    Case("int[] contains any negatives", P("ms").contains_any([-3, -(2**40)]), [0, 4]),
+    Case("int[] contains all with a negative", P("ms").contains_all([-3, 4]), [0]),
+    Case("number[] equal a negative", P("ys").equal(-2.5), [0, 4]),
+    Case("number[] contains none of a negative", P("ys").contains_none([-2.5]), [1, 2, 3]),
+    Case("int equal a negative", P("n").equal(-5), [4]),
+    Case("int contains any with a negative", P("n").contains_any([-5, 1]), [0, 4]),
+    Case("number greater than a negative", P("x").greater_than(-2.0), [0, 1, 2, 4]),
     Case("number equal", P("x").equal(2.5), [2]),
     Case("number greater", P("x").greater_than(1.0), [1, 2]),
     Case("number less or equal with an int", P("x").less_or_equal(0), [4]),
