@@ -236,3 +236,12 @@ def test_the_translate_filter_output_shown_is_what_the_translator_prints(guide: 
         f"expression: {translation.expression}",
         f"filter: {translation.filter}",
     ]
+
+
+def test_the_plan_names_the_model_the_guide_tells_the_application_to_embed_with(guide: Guide) -> None:
+    notes = [n for n in guide.plans["Article"].notes if n.startswith("vector 'main' is embedded by")]
+    assert notes == [
+        "vector 'main' is embedded by text2vec-openai (model text-embedding-3-small): after cut-over the "
+        "application must embed its queries with the same model"
+    ]
+    assert not any("embedded by" in n for n in guide.plans["Note"].notes)
