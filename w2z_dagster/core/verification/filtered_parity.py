@@ -11,7 +11,7 @@ the filterable properties; plus, per tenant, the query objects' ids. Every filte
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -69,10 +69,15 @@ class Candidates(NamedTuple):
     word_text: list[MilvusField]
 
 
-def candidates(plan: MigrationPlan, class_json: Mapping[str, Any]) -> Candidates:
+def candidates(
+    plan: MigrationPlan, class_json: Mapping[str, Any], present: Collection[str] | None = None
+) -> Candidates:
+    """`present`: the target's field names; a planned field the target lacks is the schema check's to report."""
     flags, tokenization = _flags(class_json), tokenization_of(class_json)
     found = Candidates([], [], [])
     for field in plan.fields_with(FieldRole.PROPERTY):
+        if present is not None and field.name not in present:
+            continue
         source, wtype = field.source or "", field.weaviate_type
         filterable, range_index = flags.get(source, (True, False))
         if filterable and wtype in (T.TEXT, T.TEXT_ARRAY) and tokenization.get(source) != _EXACT_TEXT:
@@ -132,7 +137,10 @@ def _pick(obj: SourceObject, fields: Sequence[MilvusField], start: int) -> tuple
 
 
 def draw_filters(
-    plan: MigrationPlan, class_json: Mapping[str, Any], objects: Sequence[SourceObject]
+    plan: MigrationPlan,
+    class_json: Mapping[str, Any],
+    objects: Sequence[SourceObject],
+    present: Collection[str] | None = None,
 ) -> list[DrawnFilter]:
     """Deterministic filters from the query objects' own values: the same objects, the same filters.
 
@@ -140,7 +148,7 @@ def draw_filters(
     object has no value for it), the property rotating with the object's position; each tenant's query
     objects also form one id filter, and each word-matched text property one equality.
     """
-    found = candidates(plan, class_json)
+    found = candidates(plan, class_json, present)
     drawn: list[DrawnFilter] = []
     for i, obj in enumerate(objects):
         peers = [p for p in objects if p.tenant == obj.tenant and p.uuid != obj.uuid]
@@ -234,7 +242,8 @@ def check_filtered_parity(
         )
     class_json = source.class_json(schema.name)
     tokenization = tokenization_of(class_json)
-    found = candidates(plan, class_json)
+    present = None if target is None else {f.name for f in target}
+    found = candidates(plan, class_json, present)
     vectors = {(q.tenant, q.uuid): q.vectors for q in chosen}
     fields = [
         f
@@ -246,7 +255,7 @@ def check_filtered_parity(
     listed = Listed(options.listed)
     refused: list[str] = []
     outcomes: list[_Outcome] = []
-    for drawn in draw_filters(plan, class_json, objects):
+    for drawn in draw_filters(plan, class_json, objects, present):
         try:
             expression = translate_filter(drawn.where, plan, drawn.tenant, tokenization).filter
         except FilterError as exc:

@@ -50,6 +50,16 @@ def test_only_indexed_properties_are_candidates_and_word_text_is_set_apart() -> 
     assert [f.name for f in found.word_text] == ["title"]
 
 
+def test_a_field_the_target_lacks_is_left_to_the_schema_check() -> None:
+    found = candidates(PLAN, CLASS_JSON, present={"id", "views", "default"})
+
+    assert (found.equality, found.ranges, found.word_text) == (
+        [PLAN.field("views")],
+        [PLAN.field("views")],
+        [],
+    )
+
+
 def test_filters_alternate_equality_and_range_rotating_through_the_properties() -> None:
     when = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
     objects = [
