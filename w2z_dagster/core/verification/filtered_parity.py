@@ -369,6 +369,7 @@ def _result(
             "k": options.k,
             "min_filtered_recall": options.min_filtered_recall,
             "filters": len(outcomes),
+            "fields_filtered": sorted({o.drawn.field for o in outcomes}),
             "sets_differing": len(differing),
             "compared_by_count": counted,
             "recall": worst_recall,

@@ -139,6 +139,7 @@ def test_every_filterable_type_in_every_tenant_passes(
             wc.Property(name="ds", data_type=wc.DataType.DATE_ARRAY),
             wc.Property(name="u", data_type=wc.DataType.UUID),
             wc.Property(name="us", data_type=wc.DataType.UUID_ARRAY),
+            wc.Property(name="like", data_type=wc.DataType.INT),
         ],
         vector_config=wc.Configure.Vectors.self_provided(),
         multi_tenancy_config=wc.Configure.multi_tenancy(enabled=True),
@@ -159,6 +160,7 @@ def test_every_filterable_type_in_every_tenant_passes(
                         "ds": [_day(i), _day(i + 40)],
                         "u": str(uuid.UUID(int=i % 6)),
                         "us": [str(uuid.UUID(int=i))],
+                        "like": -i,
                     },
                     uuid=uuid_of(i),
                     vector=[1.0, float(i), float(i % 3)],
@@ -173,6 +175,9 @@ def test_every_filterable_type_in_every_tenant_passes(
     got = numbers(result, "filtered_parity")
     # 10 query objects over both tenants, plus one id filter per tenant; nothing refused.
     assert (got["filters"], got["sets_differing"], got["recall"], got["refused"]) == (12, 0, 1.0, [])
+    # Objects 0, 2, ... 8 rotate through the first five equality properties, 1, 3, ... 9 through the
+    # four range properties; `like` is a Milvus keyword, so its field is `like_1`.
+    assert got["fields_filtered"] == ["b", "d", "id", "label", "labels", "like_1", "n", "ns", "x"]
     assert {q["tenant"] for q in got["worst_queries"]} <= {"alpha", "beta"}
     assert all(q["expression"].startswith('tenant == "') for q in got["worst_queries"])
 
