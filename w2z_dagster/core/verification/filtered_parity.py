@@ -20,7 +20,7 @@ import numpy as np
 from w2z_dagster.core.filter_translation import FilterError, tokenization_of, translate_filter
 from w2z_dagster.core.plan import FieldRole, MigrationPlan, MilvusField
 from w2z_dagster.core.schema import CollectionSchema, SourceObject, WeaviateType
-from w2z_dagster.core.sink import MilvusSink
+from w2z_dagster.core.sink import ExpressionRefused, MilvusSink
 from w2z_dagster.core.source import WeaviateSource
 from w2z_dagster.core.verification.content import Query
 from w2z_dagster.core.verification.report import FILTERED_PARITY, CheckResult, Listed, VerifyOptions
@@ -254,6 +254,7 @@ def check_filtered_parity(
     ]
     listed = Listed(options.listed)
     refused: list[str] = []
+    milvus_refused: list[str] = []
     outcomes: list[_Outcome] = []
     for drawn in draw_filters(plan, class_json, objects, present):
         try:
@@ -261,11 +262,18 @@ def check_filtered_parity(
         except FilterError as exc:
             refused.append(f"{drawn.field}: {exc}")
             continue
-        outcome = _compare(source, sink, schema, plan, drawn, expression, fields, vectors, options)
+        try:
+            outcome = _compare(source, sink, schema, plan, drawn, expression, fields, vectors, options)
+        except ExpressionRefused as exc:
+            milvus_refused.append(str(exc))
+            listed.add(
+                {"tenant": drawn.tenant or "", "uuid": drawn.uuid, "field": drawn.field, "detail": str(exc)}
+            )
+            continue
         outcomes.append(outcome)
         _list(listed, outcome, options)
     any_property = bool(found.equality or found.ranges)
-    return _result(outcomes, refused, listed, fields, any_property, len(objects), options)
+    return _result(outcomes, refused, milvus_refused, listed, fields, any_property, len(objects), options)
 
 
 def _compare(
@@ -329,6 +337,7 @@ def _list(listed: Listed, outcome: _Outcome, options: VerifyOptions) -> None:
 def _result(
     outcomes: Sequence[_Outcome],
     refused: Sequence[str],
+    milvus_refused: Sequence[str],
     listed: Listed,
     fields: Sequence[MilvusField],
     any_property: bool,
@@ -358,12 +367,14 @@ def _result(
     ]
     if not any_property:
         parts.append("no filterable property: only the id filter drawn")
+    if milvus_refused:
+        parts.append(f"Milvus refused {len(milvus_refused)} expression(s); first: {milvus_refused[0]}")
     if refused:
         on = ", ".join(dict.fromkeys(r.split(":", 1)[0] for r in refused))
         parts.append(f"translator refused {len(refused)} filter(s) on {on}; first: {refused[0]}")
     return CheckResult(
         name=FILTERED_PARITY,
-        passed=not differing and not failing,
+        passed=not differing and not failing and not milvus_refused,
         summary="; ".join(parts),
         numbers={
             "k": options.k,
@@ -376,6 +387,7 @@ def _result(
             "fields": per_field,
             "failing_fields": failing,
             "refused": list(refused),
+            "milvus_refused": list(milvus_refused),
             "worst_queries": [o.row() for o in worst],
         },
         mismatches=listed.rows,

@@ -19,6 +19,8 @@ from pymilvus import MilvusClient
 from weaviate.classes.data import DataObject
 from weaviate.classes.tenants import Tenant
 
+from w2z_dagster.core.retry import RetryPolicy
+from w2z_dagster.core.sink import ExpressionRefused, open_sink
 from w2z_dagster.core.verification.filtered_parity import MAX_MATCHES
 from w2z_dagster_tests.support.seeding import (
     ALL_CHECKS,
@@ -252,3 +254,25 @@ def test_exact_duplicate_vectors_under_a_filter_are_ties_not_failures(
     assert verdicts(result) == dict.fromkeys(ALL_CHECKS, True)
     got = numbers(result, "filtered_parity")
     assert (got["filters"], got["sets_differing"], got["recall"]) == (11, 0, 1.0)
+
+
+def test_an_expression_milvus_lite_cannot_parse_is_refused_with_its_message(
+    weaviate_client: weaviate.WeaviateClient,
+    instance: dg.DagsterInstance,
+    resources: dict[str, Any],
+    milvus_uri: str,
+) -> None:
+    """What the translator once wrote for a negative array element: the check reports it, not crashes."""
+    seed_articles(weaviate_client, "Articles", n=3)
+    plan = migrate(instance, resources, "Articles").output_for_node("zilliz_collection")
+
+    with open_sink(milvus_uri, None, "default", RetryPolicy(max_retries=0, delay=0.01)) as sink:
+        with pytest.raises(
+            ExpressionRefused, match=r"^Milvus refused the expression array_contains\(tags, -1\): "
+        ):
+            sink.matching(plan, "array_contains(tags, -1)", 10)
+        with pytest.raises(
+            ExpressionRefused, match=r"^Milvus refused the expression array_contains\(tags, -1\): "
+        ):
+            sink.search(plan, "default", [0.5] * 8, 3, None, "array_contains(tags, -1)")
+        assert sink.count_matching(plan, 'array_contains(tags, "all")') == 3

@@ -8,7 +8,15 @@ from typing import Any
 from w2z_dagster.core.mapping import build_plan
 from w2z_dagster.core.profiles import TargetProfile
 from w2z_dagster.core.schema import CollectionSchema, PropertySpec, SourceObject, VectorSpec, WeaviateType
-from w2z_dagster.core.verification.filtered_parity import DrawnFilter, candidates, draw_filters
+from w2z_dagster.core.sink import ExpressionRefused
+from w2z_dagster.core.verification.content import Query
+from w2z_dagster.core.verification.filtered_parity import (
+    DrawnFilter,
+    candidates,
+    check_filtered_parity,
+    draw_filters,
+)
+from w2z_dagster.core.verification.report import VerifyOptions
 
 T = WeaviateType
 SCHEMA = CollectionSchema(
@@ -139,3 +147,67 @@ def test_a_date_is_drawn_in_its_rfc3339_form() -> None:
         "path": ["when"],
         "valueDate": "2024-05-06T07:08:09.123456+00:00",
     }
+
+
+class _Source:
+    """Weaviate as the check sees it: every filter finds exactly its query object, nearest of all."""
+
+    def __init__(self, objects: list[SourceObject]) -> None:
+        self.objects = {o.uuid: o for o in objects}
+
+    def class_json(self, name: str) -> dict[str, Any]:
+        return CLASS_JSON
+
+    def fetch(self, schema: CollectionSchema, tenant: str | None, uuids: list[str]) -> list[SourceObject]:
+        return [self.objects[u] for u in uuids]
+
+    def matching(self, name: str, tenant: str | None, where: dict[str, Any], limit: int) -> list[str]:
+        return [o.uuid for o in self.objects.values() if _where_holds(where, o)]
+
+    def near_vector(
+        self, name: str, tenant: str | None, vector: Any, target: str, k: int, where: Any
+    ) -> list:
+        return [(u, 0.0) for u in self.matching(name, tenant, where, k)]
+
+
+def _where_holds(where: dict[str, Any], obj: SourceObject) -> bool:
+    if where["path"] == ["id"]:
+        return obj.uuid in where["valueTextArray"]
+    return obj.properties.get(where["path"][0]) == where["valueInt"]
+
+
+class _Sink:
+    """Milvus refusing every expression on `views`, answering the id filter like Weaviate."""
+
+    def __init__(self, source: _Source) -> None:
+        self.source = source
+
+    def matching(self, plan: Any, expression: str, limit: int) -> list[str]:
+        if expression.startswith("views"):
+            raise ExpressionRefused(f"Milvus refused the expression {expression}: cannot parse")
+        return list(self.source.objects)
+
+    def search(self, plan: Any, field: str, vector: Any, k: int, tenant: Any, expression: str) -> list:
+        return [{"id": u} for u in self.matching(plan, expression, k)]
+
+
+def test_an_expression_milvus_refuses_fails_the_check_with_its_message_and_the_rest_is_compared() -> None:
+    obj = _object(0, views=10)
+    source = _Source([obj])
+    queries = [Query(None, obj.uuid, {"default": [1.0, 0.0]})]
+
+    result = check_filtered_parity(
+        source,
+        _Sink(source),
+        SCHEMA,
+        PLAN,
+        queries,
+        PLAN.fields,
+        VerifyOptions(),
+    )
+
+    refusal = "Milvus refused the expression views == 10: cannot parse"
+    assert not result.passed
+    assert (result.numbers["filters"], result.numbers["milvus_refused"]) == (1, [refusal])
+    assert result.mismatches == [{"tenant": "", "uuid": obj.uuid, "field": "views", "detail": refusal}]
+    assert f"Milvus refused 1 expression(s); first: {refusal}" in result.summary
