@@ -18,6 +18,7 @@ from weaviate.classes.data import DataObject
 from weaviate.classes.query import Filter
 from weaviate.classes.tenants import Tenant
 
+from w2z_dagster.core.source import DIMENSION_SAMPLE
 from w2z_dagster.defs.resources import WeaviateResource
 from w2z_dagster.lib.metadata import CopyMetadataSet
 from w2z_dagster_tests.support.seeding import ARTICLE_PROPERTIES, ASSETS, article, uuid_of
@@ -27,6 +28,8 @@ pytestmark = pytest.mark.slow
 
 N = 20_000
 BATCH = 1000
+SCHEMA_SAMPLE = DIMENSION_SAMPLE
+"""`source_schema` reads this many objects of the first tenant to learn the vector dimensions."""
 
 
 def _create(client: weaviate.WeaviateClient, name: str, *, timestamps: bool, tenants: list[str] = ()) -> Any:
@@ -134,6 +137,7 @@ def test_one_percent_changed_is_synced_reading_under_five_percent_and_deletions_
         "tenants_merged": 0,
     }
     assert changed["objects_read"] == 400
+    assert changed_read == SCHEMA_SAMPLE + 400
     assert changed_read < N // 20
     assert {k: deleted[k] for k in ("added", "updated", "deleted", "tenants_merged")} == {
         "added": 0,
@@ -142,10 +146,109 @@ def test_one_percent_changed_is_synced_reading_under_five_percent_and_deletions_
         "tenants_merged": 1,
     }
     assert deleted["objects_read"] == N + N // 100 - 200
-    assert deleted_read >= N
+    assert deleted_read == SCHEMA_SAMPLE + N + N // 100 - 200
     assert _verified(instance, resources, "Articles") == dict.fromkeys(
         ("counts", "identity", "content", "schema", "search_parity", "rejects", "duplicates"), True
     )
     milvus = MilvusClient(milvus_uri)
     assert milvus.get("Articles", ids=[uuid_of(300)], output_fields=["title"])[0]["title"] == "changed 300"
     assert milvus.get("Articles", ids=[uuid_of(101)]) == []
+
+
+def _titles(milvus_uri: str, name: str, ids: range) -> list[str]:
+    rows = MilvusClient(milvus_uri).get(name, ids=[uuid_of(i) for i in ids], output_fields=["title"])
+    return sorted(r["title"] for r in rows)
+
+
+def test_tenants_sync_by_time_and_only_a_tenant_whose_counts_differ_is_merged(
+    weaviate_server: WeaviateTestServer,
+    weaviate_client: weaviate.WeaviateClient,
+    instance: dg.DagsterInstance,
+    resources_fast: dict,
+) -> None:
+    shared = _create(weaviate_client, "Shared", timestamps=True, tenants=["a", "b", "c"])
+    for tenant in ("a", "b", "c"):
+        _insert(shared.with_tenant(tenant), range(2000))
+    instance.add_dynamic_partitions("weaviate_collections", ["Shared"])
+    _run(instance, resources_fast, "Shared")
+
+    _insert(shared.with_tenant("a"), range(2000, 2020))
+    shared.with_tenant("b").data.delete_many(
+        where=Filter.by_id().contains_any([uuid_of(i) for i in range(0, 2000, 100)])
+    )
+    shared.tenants.remove(["c"])
+    synced, read = _sync(instance, resources_fast, weaviate_server, "Shared")
+
+    assert {k: synced[k] for k in ("changes_found_by", "added", "deleted", "tenants_merged")} == {
+        "changes_found_by": "time",
+        "added": 20,
+        "deleted": 20 + 2000,
+        "tenants_merged": 1,
+    }
+    assert read == SCHEMA_SAMPLE + 20 + 1980
+    assert all(_verified(instance, resources_fast, "Shared").values())
+
+
+def test_without_index_timestamps_the_sync_merges_in_full_says_why_and_is_exact(
+    weaviate_server: WeaviateTestServer,
+    weaviate_client: weaviate.WeaviateClient,
+    instance: dg.DagsterInstance,
+    resources_fast: dict,
+    milvus_uri: str,
+) -> None:
+    plain = _create(weaviate_client, "Plain", timestamps=False)
+    _insert(plain, range(2000))
+    instance.add_dynamic_partitions("weaviate_collections", ["Plain"])
+    _run(instance, resources_fast, "Plain")
+    _insert(plain, range(2000, 2020))
+    _update(plain, range(0, 2000, 100))
+    plain.data.delete_many(where=Filter.by_id().contains_any([uuid_of(i) for i in range(1, 2000, 100)]))
+
+    synced, read = _sync(instance, resources_fast, weaviate_server, "Plain")
+
+    assert {k: synced[k] for k in ("changes_found_by", "added", "updated", "deleted", "tenants_merged")} == {
+        "changes_found_by": "merge",
+        "added": 20,
+        "updated": 20,
+        "deleted": 20,
+        "tenants_merged": 1,
+    }
+    assert synced["why_full_merge"].startswith("the collection has no `indexTimestamps`")
+    assert "index_timestamps=True" in synced["why_full_merge"]
+    assert read == SCHEMA_SAMPLE + 2000 + 40
+    assert _titles(milvus_uri, "Plain", range(100, 300, 100)) == ["changed 100", "changed 200"]
+    assert all(_verified(instance, resources_fast, "Plain").values())
+
+
+def test_writes_racing_a_sync_are_in_the_target_after_the_next_sync(
+    weaviate_server: WeaviateTestServer,
+    weaviate_client: weaviate.WeaviateClient,
+    instance: dg.DagsterInstance,
+    resources_fast: dict,
+    milvus_uri: str,
+) -> None:
+    racing = _create(weaviate_client, "Racing", timestamps=True)
+    _insert(racing, range(2000))
+    instance.add_dynamic_partitions("weaviate_collections", ["Racing"])
+    _run(instance, resources_fast, "Racing")
+    _update(racing, range(1000, 1010))
+    writer = weaviate_server.connect()
+    # Aggregate 1 is source_schema's count; 2 is the sync's first window count, 3 its next count.
+    weaviate_server.faults.run_before(
+        "Aggregate", 2, lambda: _update(writer.collections.use("Racing"), range(0, 10))
+    )
+    weaviate_server.faults.run_before(
+        "Aggregate", 3, lambda: _update(writer.collections.use("Racing"), range(500, 510))
+    )
+
+    during, _ = _sync(instance, resources_fast, weaviate_server, "Racing")
+    stale = _titles(milvus_uri, "Racing", range(0, 10))
+    after, _ = _sync(instance, resources_fast, weaviate_server, "Racing")
+    writer.close()
+
+    assert during["updated"] == 10
+    assert stale == sorted(f"article {i} ✓" for i in range(10))
+    assert after["updated"] == 20
+    assert _titles(milvus_uri, "Racing", range(0, 10)) == sorted(f"changed {i}" for i in range(10))
+    assert _titles(milvus_uri, "Racing", range(500, 510)) == sorted(f"changed {i}" for i in range(500, 510))
+    assert all(_verified(instance, resources_fast, "Racing").values())
