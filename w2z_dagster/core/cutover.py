@@ -67,6 +67,20 @@ def _table(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _numbers(numbers: dict[str, Any]) -> list[str]:
+    """Scalars as one table; each list of rows (the mismatches) as a table of its own below."""
+    scalars = [{"number": k, "value": v} for k, v in numbers.items() if not _rows(v)]
+    lines = _table(scalars)
+    for key, value in numbers.items():
+        if _rows(value) and value:
+            lines += ["", f"{key}:", "", *_table(value)]
+    return lines
+
+
+def _rows(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, dict) for v in value)
+
+
 def to_markdown(report: CutoverReport) -> str:
     verdict = (
         "**GO**: every blocking check passed." if report.go else f"**NO GO**: {'; '.join(report.failures)}."
@@ -100,12 +114,7 @@ def to_markdown(report: CutoverReport) -> str:
         "",
     ]
     for check in report.checks:
-        lines += [
-            f"### {check.asset}:{check.name}",
-            "",
-            *_table([{"number": k, "value": v} for k, v in check.numbers.items()]),
-            "",
-        ]
+        lines += [f"### {check.asset}:{check.name}", "", *_numbers(check.numbers), ""]
     lines += ["## Plan", "", *_table(report.plan), "", "## Rejects", ""]
     lines += [f"Dead-letter folder: `{report.dead_letter_folder}`", ""] if report.dead_letter_folder else []
     lines += [*_table(report.rejects), ""]
