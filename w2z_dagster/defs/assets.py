@@ -148,7 +148,7 @@ def migrated_batches(
     plan: MigrationPlan | None,
     weaviate: WeaviateResource,
     zilliz: ZillizResource,
-) -> Iterator[dg.AssetObservation | dg.MaterializeResult]:
+) -> Iterator[dg.AssetObservation | dg.MaterializeResult | dg.AssetCheckResult]:
     """Every object, streamed in cursor batches and upserted by UUID, with checkpoints as it goes.
 
     The stream hands over a checkpoint after each write the target accepted; the first is recorded at
@@ -169,10 +169,8 @@ def migrated_batches(
         checkpoint = Checkpoint(collection=key).completed()
         yield checkpoints.checkpoint_observation(context.asset_key, key, checkpoint)
         lag = Lag(watermark_ms=now_ms(), now_ms=now_ms())
-        yield dg.MaterializeResult(
-            metadata=dict(catalog.empty_source_metadata()),
-            check_results=[lag_result(lag, weaviate.max_lag_seconds)],
-        )
+        yield dg.MaterializeResult(metadata=dict(catalog.empty_source_metadata()))
+        yield lag_result(lag, weaviate.max_lag_seconds)
         return
     schema = plan.source_schema
     if previous is not None and previous.status is CheckpointStatus.COMPLETE and not config.restart:
@@ -212,9 +210,9 @@ def migrated_batches(
     yield dg.MaterializeResult(
         metadata=dict(
             catalog.migration_metadata(mode, checkpoint, seconds, dead_letters, _skipped(schema), lag)
-        ),
-        check_results=[lag_result(lag, weaviate.max_lag_seconds)],
+        )
     )
+    yield lag_result(lag, weaviate.max_lag_seconds)
 
 
 def _sync(
@@ -226,7 +224,7 @@ def _sync(
     config: MigrationConfig,
     previous: Checkpoint,
     started: float,
-) -> Iterator[dg.AssetObservation | dg.MaterializeResult]:
+) -> Iterator[dg.AssetObservation | dg.MaterializeResult | dg.AssetCheckResult]:
     key = context.partition_key
     dead_letters = DeadLetters(zilliz.dead_letter_folder(context.instance, key), resume=False)
     totals = SyncCounts()
@@ -255,9 +253,9 @@ def _sync(
             catalog.sync_metadata(
                 totals, time.perf_counter() - started, dead_letters, _skipped(schema), lag, why
             )
-        ),
-        check_results=[lag_result(lag, weaviate.max_lag_seconds)],
+        )
     )
+    yield lag_result(lag, weaviate.max_lag_seconds)
 
 
 def _window(
