@@ -1,8 +1,8 @@
 """The jobs automation and the UI launch: the whole chain of a collection, and the sync alone.
 
 A scheduled run is a UI run. Following a collection (`follow_sensor`) runs only the sync: its three
-assets read what changed; verification reads every id of both sides and is left to the nightly run or
-the cut-over.
+assets read what changed, while verification reads every id of both sides; a followed collection is
+verified on demand (`w2z verify`, or `verification_report` in the UI) and by the cut-over.
 """
 
 import dagster as dg
