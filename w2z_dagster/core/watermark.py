@@ -78,8 +78,10 @@ def changed_pages(
     """Every object updated in [since_ms, until_ms), in pages of at most `page_size` (windows in time order).
 
     A window fetched with one more than a page and found fuller than counted (writes landed since the
-    count) is halved again, so no page is ever cut short silently.
+    count) is halved again, so no page is ever cut short silently; that one more must fit in
+    QUERY_MAXIMUM_RESULTS too, so a page is at most 9,999 objects.
     """
+    page_size = min(page_size, MAX_RESULTS - 1)
     windows = [(since_ms, until_ms)]
     while windows:
         lo, hi = windows.pop()

@@ -252,3 +252,32 @@ def test_writes_racing_a_sync_are_in_the_target_after_the_next_sync(
     assert _titles(milvus_uri, "Racing", range(0, 10)) == sorted(f"changed {i}" for i in range(10))
     assert _titles(milvus_uri, "Racing", range(500, 510)) == sorted(f"changed {i}" for i in range(500, 510))
     assert all(_verified(instance, resources_fast, "Racing").values())
+
+
+def test_lag_is_numeric_metadata_and_its_check_fails_above_the_maximum_without_failing_the_run(
+    weaviate_client: weaviate.WeaviateClient, instance: dg.DagsterInstance, resources_fast: dict
+) -> None:
+    lagging = _create(weaviate_client, "Lagging", timestamps=True)
+    _insert(lagging, range(200))
+    instance.add_dynamic_partitions("weaviate_collections", ["Lagging"])
+    _run(instance, resources_fast, "Lagging")
+    source: WeaviateResource = resources_fast["weaviate"]
+    strict = {
+        **resources_fast,
+        "weaviate": WeaviateResource(
+            endpoint=source.endpoint,
+            grpc_endpoint=source.grpc_endpoint,
+            sync_margin_seconds=0,
+            max_lag_seconds=0.001,
+        ),
+    }
+
+    result = _run(instance, strict, "Lagging")
+
+    metadata = result.asset_materializations_for_node("migrated_batches")[0].metadata
+    [lag] = [e for e in result.get_asset_check_evaluations() if e.check_name == "lag"]
+    assert isinstance(metadata["w2z/lag_seconds"], dg.FloatMetadataValue)
+    assert isinstance(metadata["w2z/watermark_ms"], dg.IntMetadataValue)
+    assert metadata["w2z/lag_seconds"].value > 0.001
+    assert not lag.passed
+    assert lag.description.endswith("> 0.001 s (W2Z_MAX_LAG_SECONDS)")

@@ -83,6 +83,15 @@ def test_more_objects_in_one_millisecond_than_a_filtered_list_returns_is_too_den
         list(changed_pages(source, SCHEMA, None, 4, 5, 1000))
 
 
+def test_the_largest_batch_size_still_fits_one_more_in_a_filtered_list() -> None:
+    source = FakeSource([1] * 3 + [2])
+
+    pages = list(changed_pages(source, SCHEMA, None, 0, 10, MAX_RESULTS))
+
+    assert _uuids(pages) == [f"{i:032x}" for i in range(4)]
+    assert source.fetches == [(0, 10, MAX_RESULTS, 0)]
+
+
 def test_nothing_changed_costs_one_count_and_no_fetch() -> None:
     source = FakeSource([1, 2, 3])
 
