@@ -4,19 +4,29 @@ import dagster as dg
 
 from w2z_dagster.core.settings import Settings, load_settings
 from w2z_dagster.defs.assets import ASSETS
-from w2z_dagster.defs.jobs import migrate_collection_job
+from w2z_dagster.defs.cutover import cutover_report_asset
+from w2z_dagster.defs.jobs import cutover_job, follow_sync_job, migrate_collection_job
 from w2z_dagster.defs.resources import resources_from_settings
 from w2z_dagster.defs.schedules import nightly_sync_schedule
-from w2z_dagster.defs.sensors import discover_collections_sensor
+from w2z_dagster.defs.sensors import discover_collections_sensor, follow_sensor
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
-    """Everything from one reading of the settings; the CLI builds its runs from the same function."""
+    """Everything from one reading of the settings; the CLI builds its runs from the same function.
+
+    With W2Z_FOLLOW_INTERVAL set, the follow sensor syncs the collections of W2Z_FOLLOW_COLLECTIONS and
+    the nightly schedule keeps the others.
+    """
+    followed = settings.follow_collections if settings.follow_interval is not None else None
+    report = cutover_report_asset(settings.cutover_dir)
+    sensors = [discover_collections_sensor]
+    if settings.follow_interval is not None:
+        sensors.append(follow_sensor(settings.follow_interval, settings.follow_collections))
     return dg.Definitions(
-        assets=ASSETS,
-        jobs=[migrate_collection_job],
-        schedules=[nightly_sync_schedule(settings.sync_cron)],
-        sensors=[discover_collections_sensor],
+        assets=[*ASSETS, report],
+        jobs=[migrate_collection_job, follow_sync_job, cutover_job],
+        schedules=[nightly_sync_schedule(settings.sync_cron, followed)],
+        sensors=sensors,
         resources=resources_from_settings(settings),
         executor=dg.in_process_executor,
     )

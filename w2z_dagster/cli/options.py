@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import NoReturn
 
-from w2z_dagster.cli import collections, migrate, translate_filter, verify
+from w2z_dagster.cli import collections, cutover, migrate, translate_filter, verify
 from w2z_dagster.core.export import DEFAULT_FILE_BYTES, MB
 from w2z_dagster.core.settings import MAX_BATCH_SIZE, check_batch_size
 
@@ -127,6 +127,27 @@ def build_parser() -> argparse.ArgumentParser:
         "DAGSTER_HOME. Exit code 1 when any verification fails.",
     )
     verify_parser.set_defaults(handler=verify.command)
+
+    cutover_parser = commands.add_parser(
+        "cutover",
+        parents=[with_collections],
+        help="final sync, full verification and the cut-over report",
+        description="Materialize the whole chain for each collection (a final sync after the copy, then "
+        "every check), and write the cut-over report as JSON and Markdown. Exit code 0 only when every "
+        "blocking check passed; 1 otherwise, with the report naming what failed.",
+    )
+    cutover_parser.add_argument(
+        "--report-dir",
+        type=Path,
+        help="where the reports go, one JSON and one Markdown file per collection "
+        "(default: W2Z_CUTOVER_DIR, cutover-reports)",
+    )
+    cutover_parser.add_argument(
+        "--batch-size",
+        type=_batch_size,
+        help=f"objects per page and write, 1 to {MAX_BATCH_SIZE} (default: MIGRATION_BATCH_SIZE, 250)",
+    )
+    cutover_parser.set_defaults(handler=cutover.command)
 
     listing = commands.add_parser(
         "collections",

@@ -17,8 +17,18 @@ class CheckpointStatus(StrEnum):
     COMPLETE = "complete"
 
 
+def now_ms() -> int:
+    return int(datetime.now(UTC).timestamp() * 1000)
+
+
 class Checkpoint(BaseModel):
-    """Progress of one collection; `tenant` and `after` say where the next page starts."""
+    """Progress of one collection; `tenant` and `after` say where the next page starts.
+
+    `started_ms` is when the copy (its first run, resumes keep it) began reading; `watermark_ms`, set
+    once the copy or a sync is complete, is the time before which every change of the source is in the
+    target, up to the sync's safety margin (`core/watermark.py`). None: unknown (a checkpoint recorded
+    before watermarks existed), and the next sync merges both sides in full.
+    """
 
     collection: str
     tenant: str | None = None
@@ -27,6 +37,8 @@ class Checkpoint(BaseModel):
     batches: int = 0
     rejected: int = 0
     status: CheckpointStatus = CheckpointStatus.RUNNING
+    started_ms: int | None = None
+    watermark_ms: int | None = None
     updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -45,5 +57,12 @@ class Checkpoint(BaseModel):
             }
         )
 
-    def completed(self) -> Checkpoint:
-        return self.model_copy(update={"status": CheckpointStatus.COMPLETE, "updated_at": datetime.now(UTC)})
+    def completed(self, watermark_ms: int | None = None) -> Checkpoint:
+        """Complete as of `watermark_ms`; by default the start of the copy, whose reads began then."""
+        return self.model_copy(
+            update={
+                "status": CheckpointStatus.COMPLETE,
+                "watermark_ms": self.started_ms if watermark_ms is None else watermark_ms,
+                "updated_at": datetime.now(UTC),
+            }
+        )

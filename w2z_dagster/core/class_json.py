@@ -104,4 +104,5 @@ def parse_class(raw: dict[str, Any]) -> CollectionSchema:
         properties=tuple(parse_property(p) for p in raw.get("properties") or ()),
         vectors=parse_vectors(raw),
         multi_tenant=bool((raw.get("multiTenancyConfig") or {}).get("enabled", False)),
+        index_timestamps=bool((raw.get("invertedIndexConfig") or {}).get("indexTimestamps", False)),
     )

@@ -88,6 +88,7 @@ class CollectionSchema(BaseModel):
     properties: tuple[PropertySpec, ...] = ()
     vectors: tuple[VectorSpec, ...] = ()
     multi_tenant: bool = False
+    index_timestamps: bool = False
     tenants: tuple[TenantSpec, ...] = ()
     object_count: int = 0
     counts_by_tenant: dict[str, int] = Field(default_factory=dict)

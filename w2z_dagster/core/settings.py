@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     vector_dimensions: str = Field("", validation_alias="W2Z_VECTOR_DIMENSIONS")
     dead_letter_dir: str | None = Field(None, validation_alias="W2Z_DEAD_LETTER_DIR")
     fast_paths: bool = Field(True, validation_alias="W2Z_FAST_PATHS")
+    sync_margin_seconds: float = Field(120.0, ge=0, validation_alias="W2Z_SYNC_MARGIN_SECONDS")
+    follow_interval: int | None = Field(None, ge=1, validation_alias="W2Z_FOLLOW_INTERVAL")
+    follow_collections: str = Field("*", validation_alias="W2Z_FOLLOW_COLLECTIONS")
+    max_lag_seconds: float = Field(3600.0, gt=0, validation_alias="W2Z_MAX_LAG_SECONDS")
+    cutover_dir: str = Field("cutover-reports", validation_alias="W2Z_CUTOVER_DIR")
 
     def secrets(self) -> list[str]:
         """Every text no output may show: the API keys and the credentials a target URI may carry."""

@@ -25,7 +25,7 @@ from pymilvus.grpc_gen import schema_pb2
 
 from w2z_dagster.core import fast_paths
 from w2z_dagster.core.compatibility import plan_matches
-from w2z_dagster.core.plan import FieldRole, IndexPlan, MigrationPlan, MilvusField
+from w2z_dagster.core.plan import UPDATED_FIELD, FieldRole, IndexPlan, MigrationPlan, MilvusField
 from w2z_dagster.core.retry import RetryPolicy, grpc_status, is_input_error, is_transient, too_large
 from w2z_dagster.core.uri import REDACTED, redacted, uri_secrets
 
@@ -389,6 +389,21 @@ class MilvusSink:
             )
         )
         return int(result[0]["count(*)"])
+
+    def updated_times(self, plan: MigrationPlan, keys: Sequence[str]) -> dict[str, int]:
+        """The Weaviate last-update ms each key's row carries (Strong); a key without a row is absent."""
+        if not keys or not self._loaded(plan.target):
+            return {}
+        pk = plan.field_by_role(FieldRole.ID).name
+        rows = self.retry.call(
+            lambda: self.client.query(
+                plan.target,
+                filter=f"{pk} in {json.dumps(list(keys))}",
+                output_fields=[pk, UPDATED_FIELD],
+                consistency_level=STRONG,
+            )
+        )
+        return {row[pk]: int(row.get(UPDATED_FIELD) or 0) for row in rows}
 
     def consistency(self, target: str) -> str:
         """The target's own consistency level: what reads without an explicit level (the user's) get."""

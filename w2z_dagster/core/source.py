@@ -34,6 +34,7 @@ from w2z_dagster.core.schema import (
 )
 
 DIMENSION_SAMPLE = 100
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 QUERY_TIMEOUT_SECONDS = 120
 
 
@@ -313,6 +314,36 @@ class WeaviateSource:
         )
         return sorted((self._to_source(o, tenant, ref_props) for o in objects), key=lambda o: o.uuid)
 
+    def count_updated(self, name: str, tenant: str | None, since_ms: int, until_ms: int) -> int:
+        """Objects last updated in [since_ms, until_ms): a filtered aggregate, no object on the wire."""
+        result = self.retry.call(
+            lambda: self._collection(name, tenant).aggregate.over_all(
+                total_count=True, filters=_updated_between(since_ms, until_ms)
+            )
+        )
+        return int(result.total_count or 0)
+
+    def updated(
+        self,
+        schema: CollectionSchema,
+        tenant: str | None,
+        since_ms: int,
+        until_ms: int,
+        limit: int,
+        offset: int = 0,
+    ) -> list[SourceObject]:
+        """Objects last updated in [since_ms, until_ms), whole, in Weaviate's doc-id order.
+
+        A cursor refuses filters, so a filtered list pages only by offset (offset + limit at most
+        QUERY_MAXIMUM_RESULTS); `core/watermark.py` keeps each window small enough for one page.
+        """
+        handle = self._collection(schema.name, tenant)
+        ref_props = [p for p in schema.properties if p.data_type is WeaviateType.REFERENCE]
+        objects = self._objects(
+            handle, schema, limit=limit, offset=offset or None, filters=_updated_between(since_ms, until_ms)
+        )
+        return [self._to_source(o, tenant, ref_props) for o in objects]
+
     def near_vector(
         self,
         name: str,
@@ -397,6 +428,13 @@ def filter_from_where(where: Mapping[str, Any]) -> Any:
         )
     target = Filter.by_id() if path in ("id", "_id") else Filter.by_property(path)
     return getattr(target, _FILTER_METHODS[operator])(value)
+
+
+def _updated_between(since_ms: int, until_ms: int) -> Any:
+    """Exact milliseconds (a float of seconds would round some ms down): Weaviate keeps ms."""
+    start = _EPOCH + dt.timedelta(milliseconds=since_ms)
+    end = _EPOCH + dt.timedelta(milliseconds=until_ms)
+    return Filter.by_update_time().greater_or_equal(start) & Filter.by_update_time().less_than(end)
 
 
 @contextmanager

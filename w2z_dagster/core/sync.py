@@ -1,8 +1,16 @@
 """Differential sync: bring the target to equality with the source at the cost of what changed.
 
-Both sides are streamed in UUID order and merged (`core.merge`), so memory stays bounded whatever the
-collection size: an object only in Weaviate is added, one whose Weaviate last-update time is newer than
-the one recorded in its Milvus row is updated, one only in Milvus is deleted, the rest are not re-sent.
+Two ways to find the changes of a tenant:
+- **by time** (the collection has `indexTimestamps` and the last sync left a watermark): only the
+  objects Weaviate updated since the watermark, less the safety margin, are read (`core/watermark.py`);
+  each is upserted unless its row already carries its update time. Deletions leave no timestamp, so
+  then both sides are counted (Weaviate's aggregate, Milvus's Strong `count(*)`): only a tenant whose
+  counts disagree is merged in full, which finds the deleted rows (and duplicated keys, which `count(*)`
+  counts too).
+- **by merge** (otherwise): both sides are streamed in UUID order and merged (`core.merge`), so memory
+  stays bounded whatever the collection size: an object only in Weaviate is added, one whose Weaviate
+  last-update time is newer than the one recorded in its Milvus row is updated, one only in Milvus is
+  deleted, the rest are not re-sent.
 The rows of a tenant Weaviate no longer has are deleted too; an inactive tenant is left as it is.
 Writes obey the copy's limits: requests within the byte budget, the rate cap, splits on "too large".
 """
@@ -19,21 +27,26 @@ from pydantic import BaseModel, Field
 from w2z_dagster.core.handoff import RateCap
 from w2z_dagster.core.merge import Side, merge_sorted
 from w2z_dagster.core.plan import UPDATED_FIELD, FieldRole, MigrationPlan
-from w2z_dagster.core.schema import CollectionSchema
+from w2z_dagster.core.schema import CollectionSchema, SourceObject, to_millis
 from w2z_dagster.core.sink import MilvusSink
 from w2z_dagster.core.source import WeaviateSource
 from w2z_dagster.core.tenants import tenants_to_read
 from w2z_dagster.core.transform import Reject, primary_key, target_refused, to_rows
 from w2z_dagster.core.verification.duplicates import duplicated_keys
+from w2z_dagster.core.watermark import TooDense, changed_pages
 from w2z_dagster.core.write_budget import DEFAULT_WRITE_BYTES, rows_bytes, split_rows
 
 
 class SyncCounts(BaseModel):
+    """What one sync did; `read` is every object and id Weaviate returned, `merged` the tenants merged."""
+
     added: int = 0
     updated: int = 0
     deleted: int = 0
     unchanged: int = 0
     repaired: int = 0
+    read: int = 0
+    merged: int = 0
     rejects: list[Reject] = Field(default_factory=list)
 
     def add(self, other: SyncCounts) -> None:
@@ -42,7 +55,16 @@ class SyncCounts(BaseModel):
         self.deleted += other.deleted
         self.unchanged += other.unchanged
         self.repaired += other.repaired
+        self.read += other.read
+        self.merged += other.merged
         self.rejects.extend(other.rejects)
+
+
+class Window(BaseModel):
+    """The time range a sync reads by time: [since_ms, until_ms) of Weaviate's last-update times."""
+
+    since_ms: int
+    until_ms: int
 
 
 @dataclass
@@ -84,6 +106,11 @@ class _Pending:
 
     def _write(self) -> None:
         objects = self.source.fetch(self.schema, self.tenant, self.upserts)
+        self.counts.read += len(objects)
+        self.send(objects)
+        self.upserts = []
+
+    def send(self, objects: list[SourceObject]) -> None:
         result = to_rows(objects, self.plan)
         pk = self.plan.field_by_role(FieldRole.ID).name
         refused: dict[str, str] = {}
@@ -95,7 +122,6 @@ class _Pending:
                 refused.update((row[pk], reason) for row, reason in self.sink.write(self.plan.target, rows))
         self.counts.rejects.extend(result.rejects)
         self.counts.rejects.extend(target_refused(objects, refused, self.plan))
-        self.upserts = []
 
     def _delete(self) -> None:
         self.sink.delete(self.plan, self.deletes)
@@ -124,8 +150,10 @@ def _tenant_sync(pending: _Pending) -> SyncCounts:
     def target_key(row: dict[str, Any]) -> str:
         return row[pk]
 
+    pending.counts.merged += 1
     for merged in merge_sorted(source_ids, target_rows, source_key, target_key, ("weaviate", "milvus")):
         distinct += merged.side is not Side.LEFT
+        pending.counts.read += merged.side is not Side.RIGHT
         if merged.side is Side.LEFT:
             pending.counts.added += 1
             pending.upsert(merged.left[0])
@@ -155,6 +183,40 @@ def _repair_duplicates(pending: _Pending) -> None:
             pending.upsert(uuid)
 
 
+def _changes_sync(pending: _Pending, window: Window) -> SyncCounts:
+    """Upsert what changed in `window`, then merge the tenant in full only if the counts disagree."""
+    plan, tenant = pending.plan, pending.tenant
+    try:
+        for objects in changed_pages(
+            pending.source, pending.schema, tenant, window.since_ms, window.until_ms, pending.batch_size
+        ):
+            pending.counts.read += len(objects)
+            pending.send(_newer(pending, objects))
+    except TooDense:
+        return _tenant_sync(pending)
+    if pending.source.count(pending.schema.name, tenant) != pending.sink.count(plan, tenant):
+        return _tenant_sync(pending)
+    return pending.flush()
+
+
+def _newer(pending: _Pending, objects: list[SourceObject]) -> list[SourceObject]:
+    """The objects whose row is missing or older: the margin re-reads objects already in step."""
+    plan, tenant = pending.plan, pending.tenant
+    keys = {primary_key(plan, o.uuid, tenant): o for o in objects}
+    held = pending.sink.updated_times(plan, list(keys))
+    newer = []
+    for key, obj in keys.items():
+        if key not in held:
+            pending.counts.added += 1
+        elif to_millis(obj.updated) > held[key]:
+            pending.counts.updated += 1
+        else:
+            pending.counts.unchanged += 1
+            continue
+        newer.append(obj)
+    return newer
+
+
 def sync(
     source: WeaviateSource,
     sink: MilvusSink,
@@ -162,17 +224,24 @@ def sync(
     plan: MigrationPlan,
     batch_size: int,
     *,
+    window: Window | None = None,
     write_batch_bytes: int = DEFAULT_WRITE_BYTES,
     max_write_mb_per_s: float | None = None,
 ) -> Iterator[tuple[str | None, SyncCounts]]:
     """Yield each readable tenant's counts once it is in step, then each deleted tenant's once emptied.
 
-    Inactive tenants are left untouched; a tenant is deleted only once Weaviate lists it neither active
-    nor inactive. `write_batch_bytes` and `max_write_mb_per_s` are the copy's request budget and rate cap.
+    With a `window` (only where the schema has `indexTimestamps`) changes are found by time, otherwise by
+    the full merge. Inactive tenants are left untouched; a tenant is deleted only once Weaviate lists it
+    neither active nor inactive. `write_batch_bytes` and `max_write_mb_per_s` are the copy's request
+    budget and rate cap.
     """
     limits = _Limits(batch_size, write_batch_bytes, RateCap(max_write_mb_per_s, threading.Event()))
     for tenant in tenants_to_read(schema):
-        yield tenant, _tenant_sync(_Pending(source, sink, schema, plan, tenant, limits))
+        pending = _Pending(source, sink, schema, plan, tenant, limits)
+        if window is not None and schema.index_timestamps:
+            yield tenant, _changes_sync(pending, window)
+        else:
+            yield tenant, _tenant_sync(pending)
     if schema.multi_tenant:
         for gone in sink.tenants_outside(plan, [t.name for t in schema.tenants]):
             rows = sink.count(plan, gone)

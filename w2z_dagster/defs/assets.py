@@ -6,18 +6,20 @@ from collections.abc import Iterator
 import dagster as dg
 from pydantic import Field
 
-from w2z_dagster.core.checkpoint import Checkpoint, CheckpointStatus
+from w2z_dagster.core.checkpoint import Checkpoint, CheckpointStatus, now_ms
 from w2z_dagster.core.dead_letters import DeadLetters
 from w2z_dagster.core.plan import MigrationPlan
 from w2z_dagster.core.schema import CollectionSchema
 from w2z_dagster.core.settings import check_batch_size
 from w2z_dagster.core.stream import migrate
-from w2z_dagster.core.sync import SyncCounts, sync
+from w2z_dagster.core.sync import SyncCounts, Window, sync
 from w2z_dagster.core.tenants import tenants_to_read
 from w2z_dagster.core.verification import verify, verify_empty_source
 from w2z_dagster.core.verification.report import VerifyOptions
+from w2z_dagster.core.watermark import Lag, since
 from w2z_dagster.defs import checks
 from w2z_dagster.defs.io_managers import CATALOG
+from w2z_dagster.defs.lag_check import LAG_CHECK, lag_result
 from w2z_dagster.defs.partitions import collections_partitions
 from w2z_dagster.defs.resources import WeaviateResource, ZillizResource
 from w2z_dagster.lib import catalog, checkpoints, run_guard
@@ -137,6 +139,7 @@ def _check_run_config(context: dg.AssetExecutionContext) -> None:
     group_name=GROUP,
     kinds={"weaviate", "milvus"},
     owners=OWNERS,
+    check_specs=[LAG_CHECK],
 )
 @retry_transient_failures
 def migrated_batches(
@@ -145,15 +148,17 @@ def migrated_batches(
     plan: MigrationPlan | None,
     weaviate: WeaviateResource,
     zilliz: ZillizResource,
-) -> Iterator[dg.AssetObservation | dg.MaterializeResult]:
+) -> Iterator[dg.AssetObservation | dg.MaterializeResult | dg.AssetCheckResult]:
     """Every object, streamed in cursor batches and upserted by UUID, with checkpoints as it goes.
 
     The stream hands over a checkpoint after each write the target accepted; the first is recorded at
     once, then at most one every `checkpoint_interval_seconds`, and the last one whenever the stream fails.
 
     The first materialization copies everything; a failed or killed one resumes after its checkpoint;
-    once a copy is complete, later materializations (the nightly sync) only send what changed. It
-    refuses to start while another run writes the same collection (`run_guard`).
+    once a copy is complete, later materializations (the nightly sync, the follow sensor) only send
+    what changed, found by time where the collection has `indexTimestamps`. Every run records its
+    watermark and the lag, checked by `lag`. It refuses to start while another run writes the same
+    collection (`run_guard`).
     """
     key = context.partition_key
     run_guard.claim_partition(context.instance, context.run_id, key)
@@ -163,7 +168,9 @@ def migrated_batches(
     if plan is None:
         checkpoint = Checkpoint(collection=key).completed()
         yield checkpoints.checkpoint_observation(context.asset_key, key, checkpoint)
+        lag = Lag(watermark_ms=now_ms(), now_ms=now_ms())
         yield dg.MaterializeResult(metadata=dict(catalog.empty_source_metadata()))
+        yield lag_result(lag, weaviate.max_lag_seconds)
         return
     schema = plan.source_schema
     if previous is not None and previous.status is CheckpointStatus.COMPLETE and not config.restart:
@@ -199,9 +206,13 @@ def migrated_batches(
     yield checkpoints.checkpoint_observation(context.asset_key, key, checkpoint)
     mode = "resume" if checkpoint.batches and previous and previous.resumable else "full copy"
     seconds = time.perf_counter() - started
+    lag = Lag(watermark_ms=checkpoint.watermark_ms or now_ms(), now_ms=now_ms())
     yield dg.MaterializeResult(
-        metadata=dict(catalog.migration_metadata(mode, checkpoint, seconds, dead_letters, _skipped(schema)))
+        metadata=dict(
+            catalog.migration_metadata(mode, checkpoint, seconds, dead_letters, _skipped(schema), lag)
+        )
     )
+    yield lag_result(lag, weaviate.max_lag_seconds)
 
 
 def _sync(
@@ -213,10 +224,12 @@ def _sync(
     config: MigrationConfig,
     previous: Checkpoint,
     started: float,
-) -> Iterator[dg.AssetObservation | dg.MaterializeResult]:
+) -> Iterator[dg.AssetObservation | dg.MaterializeResult | dg.AssetCheckResult]:
     key = context.partition_key
     dead_letters = DeadLetters(zilliz.dead_letter_folder(context.instance, key), resume=False)
     totals = SyncCounts()
+    until = now_ms()
+    window, why = _window(schema, previous, until, weaviate.sync_margin_seconds)
     with weaviate.open(plan.reads_blobs) as source, zilliz.open() as sink:
         for tenant, counts in sync(
             source,
@@ -224,18 +237,36 @@ def _sync(
             schema,
             plan,
             _batch_size(config, weaviate),
+            window=window,
             max_write_mb_per_s=config.max_write_mb_per_s,
         ):
             dead_letters.extend(counts.rejects)
             totals.add(counts)
             context.log.info(catalog.sync_line(tenant, counts))
-    checkpoint = previous.model_copy(update={"rejected": len(totals.rejects)}).completed()
+    checkpoint = previous.model_copy(update={"rejected": len(totals.rejects)}).completed(until)
     yield checkpoints.checkpoint_observation(context.asset_key, key, checkpoint)
+    lag = Lag(watermark_ms=until, now_ms=now_ms(), previous_ms=previous.watermark_ms)
+    if why:
+        context.log.info(f"Changes found by the full merge: {why}")
     yield dg.MaterializeResult(
         metadata=dict(
-            catalog.sync_metadata(totals, time.perf_counter() - started, dead_letters, _skipped(schema))
+            catalog.sync_metadata(
+                totals, time.perf_counter() - started, dead_letters, _skipped(schema), lag, why
+            )
         )
     )
+    yield lag_result(lag, weaviate.max_lag_seconds)
+
+
+def _window(
+    schema: CollectionSchema, previous: Checkpoint, until: int, margin_seconds: float
+) -> tuple[Window | None, str | None]:
+    """The time range to read by time, or None and why the sync must merge both sides in full."""
+    if not schema.index_timestamps:
+        return None, catalog.WHY_FULL_MERGE_NO_TIMESTAMPS
+    if previous.watermark_ms is None:
+        return None, catalog.WHY_FULL_MERGE_NO_WATERMARK
+    return Window(since_ms=since(previous.watermark_ms, round(margin_seconds * 1000)), until_ms=until), None
 
 
 def _starting_checkpoint(
@@ -247,7 +278,7 @@ def _starting_checkpoint(
             f"({previous.objects} objects in {previous.batches} batches already written)"
         )
         return previous
-    return Checkpoint(collection=context.partition_key)
+    return Checkpoint(collection=context.partition_key, started_ms=now_ms())
 
 
 def _skipped(schema: CollectionSchema) -> list[str]:

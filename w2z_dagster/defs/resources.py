@@ -61,6 +61,16 @@ class WeaviateResource(dg.ConfigurableResource):
         "",
         description="Comma-separated shell patterns of collections to leave out (W2Z_EXCLUDE_COLLECTIONS).",
     )
+    sync_margin_seconds: float = Field(
+        120.0,
+        ge=0,
+        description="A sync re-reads the changes of this many seconds before its watermark: clock skew "
+        "between Weaviate nodes and writes whose update time precedes their visibility "
+        "(W2Z_SYNC_MARGIN_SECONDS; docs/cutover.md).",
+    )
+    max_lag_seconds: float = Field(
+        3600.0, gt=0, description="The `lag` check fails above this many seconds (W2Z_MAX_LAG_SECONDS)."
+    )
     max_retries: int = MAX_RETRIES
     retry_delay: float = RETRY_DELAY
     fast_paths: bool = FAST_PATHS
@@ -174,6 +184,8 @@ def resources_from_settings(
             batch_size=settings.migration_batch_size,
             include_collections=settings.include_collections,
             exclude_collections=settings.exclude_collections,
+            sync_margin_seconds=settings.sync_margin_seconds,
+            max_lag_seconds=settings.max_lag_seconds,
             **shared,
         ),
         "zilliz": ZillizResource(

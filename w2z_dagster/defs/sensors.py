@@ -1,7 +1,12 @@
-"""Discovery: the partitions of `weaviate_collections` follow the collections Weaviate actually has."""
+"""Discovery (the partitions of `weaviate_collections` follow the collections Weaviate has) and
+follow mode (a sync per followed collection every W2Z_FOLLOW_INTERVAL seconds)."""
+
+import time
 
 import dagster as dg
 
+from w2z_dagster.core.selection import is_selected
+from w2z_dagster.defs.jobs import follow_sync_job
 from w2z_dagster.defs.partitions import collections_partitions
 from w2z_dagster.defs.resources import WeaviateResource
 
@@ -32,3 +37,61 @@ def discover_collections_sensor(
         requests.append(collections_partitions.build_delete_request(removed))
     context.log.info(f"collections added: {added or 'none'}; removed: {removed or 'none'}")
     return dg.SensorResult(dynamic_partitions_requests=requests)
+
+
+IN_PROGRESS = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+
+def followed(instance: dg.DagsterInstance, patterns: str) -> list[str]:
+    """The known collections the follow patterns (W2Z_FOLLOW_COLLECTIONS) select."""
+    known = collections_partitions.get_partition_keys(dynamic_partitions_store=instance)
+    return [key for key in known if is_selected(key, patterns)]
+
+
+def busy(instance: dg.DagsterInstance, partition: str) -> bool:
+    """A run of any job is queued or running for `partition`: the sync must wait its turn."""
+    runs = instance.get_run_records(
+        dg.RunsFilter(statuses=IN_PROGRESS, tags={"dagster/partition": partition}), limit=1
+    )
+    return bool(runs)
+
+
+def follow_sensor(interval: int, patterns: str) -> dg.SensorDefinition:
+    """Built only when W2Z_FOLLOW_INTERVAL is set: one sync request per followed collection per interval.
+
+    A collection with a run in progress (its last sync, the nightly run, a cut-over) gets no request,
+    so syncs never overlap; the run key names the interval, so a tick evaluated twice (a daemon
+    restart) launches nothing new. `dagster.yaml`'s one-run-per-partition limit and `run_guard` stay
+    behind it.
+    """
+
+    @dg.sensor(
+        name="follow_sensor",
+        job=follow_sync_job,
+        minimum_interval_seconds=interval,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=f"Requests a sync of each followed collection every {interval} s, never two at once.",
+    )
+    def follow(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+        keys = followed(context.instance, patterns)
+        if not keys:
+            return dg.SkipReason(f"no known collection matches W2Z_FOLLOW_COLLECTIONS={patterns!r}")
+        slot = int(time.time() // interval)
+        waiting = [key for key in keys if busy(context.instance, key)]
+        requests = [
+            dg.RunRequest(run_key=f"follow:{slot}:{key}", partition_key=key)
+            for key in keys
+            if key not in waiting
+        ]
+        if waiting:
+            context.log.info(f"a run is in progress, no sync requested for: {', '.join(waiting)}")
+        if not requests:
+            return dg.SkipReason(f"every followed collection has a run in progress: {', '.join(waiting)}")
+        return dg.SensorResult(run_requests=requests)
+
+    return follow

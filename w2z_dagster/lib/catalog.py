@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
@@ -15,6 +16,7 @@ from w2z_dagster.core.schema import CollectionSchema
 from w2z_dagster.core.stream import BatchOutcome
 from w2z_dagster.core.sync import SyncCounts
 from w2z_dagster.core.verification.report import CheckResult, VerificationReport
+from w2z_dagster.core.watermark import Lag
 from w2z_dagster.lib.metadata import (
     CopyMetadataSet,
     PlanMetadataSet,
@@ -102,10 +104,16 @@ def _first_rejects(dead_letters: DeadLetters) -> dg.TableMetadataValue:
 
 
 def migration_metadata(
-    mode: str, checkpoint: Checkpoint, seconds: float, dead_letters: DeadLetters, skipped_tenants: list[str]
+    mode: str,
+    checkpoint: Checkpoint,
+    seconds: float,
+    dead_letters: DeadLetters,
+    skipped_tenants: list[str],
+    lag: Lag | None = None,
 ) -> CopyMetadataSet:
     written = checkpoint.objects - checkpoint.rejected
     return CopyMetadataSet(
+        **(lag_fields(lag) if lag else {}),
         mode=mode,
         objects=written,
         batches=checkpoint.batches,
@@ -124,11 +132,26 @@ def sync_line(tenant: str | None, counts: SyncCounts) -> str:
         f"✓ Sync{where}: {counts.added} added, {counts.updated} updated, {counts.deleted} deleted, "
         f"{counts.unchanged} unchanged{f', {len(counts.rejects)} rejected' if counts.rejects else ''}"
         f"{f', {counts.repaired} duplicated key(s) repaired' if counts.repaired else ''}"
+        f"; {counts.read} read from Weaviate{' (ids merged)' if counts.merged else ''}"
     )
 
 
+WHY_FULL_MERGE_NO_TIMESTAMPS = (
+    "the collection has no `indexTimestamps`, so Weaviate cannot list what changed since a time: every "
+    "sync reads all ids of both sides. Enable it with `invertedIndexConfig.indexTimestamps: true` "
+    "(weaviate-client: `Configure.inverted_index(index_timestamps=True)`) on a new collection and "
+    "re-import into it; Weaviate cannot turn it on for an existing one"
+)
+WHY_FULL_MERGE_NO_WATERMARK = "the last complete run recorded no watermark; this sync records one"
+
+
 def sync_metadata(
-    totals: SyncCounts, seconds: float, dead_letters: DeadLetters, skipped_tenants: list[str]
+    totals: SyncCounts,
+    seconds: float,
+    dead_letters: DeadLetters,
+    skipped_tenants: list[str],
+    lag: Lag,
+    why_full_merge: str | None,
 ) -> CopyMetadataSet:
     return CopyMetadataSet(
         mode="sync",
@@ -141,7 +164,23 @@ def sync_metadata(
         seconds=round(seconds, 3),
         first_rejects=_first_rejects(dead_letters),
         inactive_tenants_skipped=", ".join(skipped_tenants),
+        changes_found_by="merge" if why_full_merge else "time",
+        why_full_merge=why_full_merge or "",
+        objects_read=totals.read,
+        tenants_merged=totals.merged,
+        **lag_fields(lag),
     )
+
+
+def lag_fields(lag: Lag) -> dict[str, Any]:
+    moment = datetime.fromtimestamp(lag.watermark_ms / 1000, UTC)
+    behind = None if lag.previous_ms is None else round((lag.watermark_ms - lag.previous_ms) / 1000, 3)
+    return {
+        "watermark": moment.isoformat(timespec="milliseconds"),
+        "watermark_ms": lag.watermark_ms,
+        "lag_seconds": lag.seconds,
+        "behind_seconds": behind,
+    }
 
 
 def empty_source_metadata() -> CopyMetadataSet:

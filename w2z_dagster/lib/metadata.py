@@ -76,6 +76,14 @@ class CopyMetadataSet(W2zMetadataSet):
     dead_letter_folder: dg.PathMetadataValue | None = None
     first_rejects: dg.TableMetadataValue | None = None
     inactive_tenants_skipped: str | None = None
+    changes_found_by: str | None = None
+    why_full_merge: str | None = None
+    objects_read: int | None = None
+    tenants_merged: int | None = None
+    watermark: str | None = None
+    watermark_ms: int | None = None
+    lag_seconds: float | None = None
+    behind_seconds: float | None = None
 
 
 class ReportMetadataSet(W2zMetadataSet):

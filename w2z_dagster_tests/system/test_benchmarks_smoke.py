@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import run, summary
+from benchmarks import run, summary, sync
 from benchmarks.report import Report
 
 pytestmark = pytest.mark.slow
@@ -43,3 +43,16 @@ def test_the_benchmark_runs_every_scenario_and_reports_the_targets(
 
     assert summary.main([str(written[0]), str(written[0])]) == 0
     assert "median of 2" in capsys.readouterr().out
+
+
+def test_the_sync_benchmark_compares_the_sync_by_time_with_the_merge(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    report = sync.main(["--objects", "300", "--dim", "8"])
+
+    assert report.changed == 3
+    assert (report.by_time.changes_found_by, report.by_merge.changes_found_by) == ("time", "merge")
+    assert [(f.added, f.updated) for f in (report.by_time, report.by_merge)] == [(1, 2), (1, 2)]
+    assert (report.by_time.objects_read, report.by_merge.objects_read) == (3, 301 + 3)
+    assert report.read_ratio == round(3 / 304, 4)
+    assert "by time / merge: time" in capsys.readouterr().out

@@ -15,9 +15,11 @@ from typing import Any
 
 import pytest
 import weaviate
+import weaviate.classes.config as wc
 from pymilvus import DataType, MilvusClient
+from weaviate.classes.data import DataObject
 
-from w2z_dagster.core.checkpoint import Checkpoint
+from w2z_dagster.core.checkpoint import Checkpoint, now_ms
 from w2z_dagster.core.insert_gate import InsertGate
 from w2z_dagster.core.mapping import build_plan
 from w2z_dagster.core.plan import MigrationPlan
@@ -27,13 +29,13 @@ from w2z_dagster.core.schema import CollectionSchema
 from w2z_dagster.core.sink import MilvusSink, SinkError, open_sink
 from w2z_dagster.core.source import WeaviateSource, open_source
 from w2z_dagster.core.stream import migrate
-from w2z_dagster.core.sync import sync
+from w2z_dagster.core.sync import Window, sync
 from w2z_dagster.core.transform import to_rows
 from w2z_dagster.core.verification import verify
 from w2z_dagster.core.verification.duplicates import check_duplicates
 from w2z_dagster.core.verification.report import COUNTS, DUPLICATES, IDENTITY, VerifyOptions
 from w2z_dagster_tests.support.real_milvus import RealMilvus
-from w2z_dagster_tests.support.seeding import seed_articles, uuid_of
+from w2z_dagster_tests.support.seeding import ARTICLE_PROPERTIES, article, seed_articles, uuid_of
 from w2z_dagster_tests.support.weaviate_server import WeaviateTestServer
 
 pytestmark = pytest.mark.real_milvus
@@ -315,3 +317,38 @@ def test_the_target_explains_itself_in_the_descriptions_the_console_shows(
     assert fields == {f.name: f.description for f in plan.fields}
     assert fields["title"] == "Weaviate property 'title' (text)"
     assert fields["default"] == "Weaviate vector 'default' (cosine, hnsw), vectors from the application"
+
+
+def test_a_sync_by_time_finds_planted_duplicates_by_count_and_repairs_them(
+    weaviate_client: weaviate.WeaviateClient,
+    weaviate_source: WeaviateSource,
+    sink: MilvusSink,
+    client: MilvusClient,
+) -> None:
+    """Nothing changed by time, but `count(*)` counts every copy: the tenant is merged and repaired."""
+    weaviate_client.collections.create(
+        "PlantedByTime",
+        properties=ARTICLE_PROPERTIES,
+        vector_config=wc.Configure.Vectors.self_provided(),
+        inverted_index_config=wc.Configure.inverted_index(index_timestamps=True),
+    ).data.insert_many(
+        [DataObject(properties=article(i), uuid=uuid_of(i), vector=[0.5] * 8) for i in range(30)]
+    )
+    schema = weaviate_source.read_schema("PlantedByTime")
+    plan = build_plan(schema, profile_for_uri("http://127.0.0.1"))
+    plan = plan.model_copy(
+        update={"fields": tuple(f.model_copy(update={"nullable": False}) for f in plan.fields)}
+    )
+    sink.drop(plan.target)
+    sink.ensure_collection(plan)
+    list(migrate(weaviate_source, sink, schema, plan, Checkpoint(collection="PlantedByTime"), 10))
+    client.insert(plan.target, _rows(weaviate_source, schema, plan, range(4, 7)))
+    now = now_ms()
+
+    [(tenant, counts)] = list(
+        sync(weaviate_source, sink, schema, plan, 10, window=Window(since_ms=now, until_ms=now + 1))
+    )
+
+    assert (tenant, counts.repaired, counts.merged, counts.added, counts.deleted) == (None, 3, 1, 0, 0)
+    assert _count(client, plan.target) == 30
+    assert check_duplicates(sink, schema, plan).summary == "0 rows duplicated"

@@ -62,8 +62,10 @@ def test_the_chain_runs_by_direct_invocation_with_each_assets_inputs(
     )
     observations = [b for b in batches if isinstance(b, dg.AssetObservation)]
     assert [CheckpointMetadataSet.extract(o.metadata).objects for o in observations] == [5, 12]
-    assert isinstance(batches[-1], dg.MaterializeResult)
-    assert CopyMetadataSet.extract(batches[-1].metadata).objects == 12
+    materialized, lag = batches[-2:]
+    assert isinstance(materialized, dg.MaterializeResult)
+    assert CopyMetadataSet.extract(materialized.metadata).objects == 12
+    assert isinstance(lag, dg.AssetCheckResult) and (lag.check_name, lag.passed) == ("lag", True)
     assert ReportMetadataSet.extract(report.metadata).passed is True
     assert {c.check_name: c.passed for c in report.check_results}["counts"] is True
 

@@ -86,7 +86,7 @@ def test_transient_faults_on_both_sides_are_retried_to_an_exact_copy(
     assert proxy.failures["Upsert"] > 0
     assert weaviate_server.faults.calls("Search") > OBJECTS // BATCH + 1
     assert _count(milvus_server.uri) == OBJECTS
-    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    checks = verdicts(result)
     assert checks == dict.fromkeys(ALL_CHECKS, True)
 
 
@@ -143,7 +143,7 @@ def _exact_after_clearing(
     rerun = _materialize(instance, resources)
     assert rerun.success
     assert _count(uri) == OBJECTS
-    checks = {e.check_name: e.passed for e in rerun.get_asset_check_evaluations()}
+    checks = verdicts(rerun)
     assert checks == dict.fromkeys(ALL_CHECKS, True)
     return rerun
 
@@ -259,7 +259,7 @@ def test_a_row_the_server_refuses_is_dead_lettered_with_exact_vectors_and_the_ru
     kept = np.asarray(reject.object["vectors"]["default"], dtype=np.float32)
     assert kept.tobytes() == np.asarray(seeded[bad].vector, dtype=np.float32).tobytes()
     assert reject.object["properties"]["title"] == f"article {bad} ✓"
-    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    checks = verdicts(result)
     assert {name for name, passed in checks.items() if not passed} == {
         "counts",
         "identity",

@@ -18,7 +18,7 @@ from weaviate.classes.tenants import Tenant
 
 from w2z_dagster.defs.resources import ZillizResource
 from w2z_dagster.lib.metadata import CopyMetadataSet
-from w2z_dagster_tests.support.seeding import ALL_CHECKS, ASSETS, uuid_of
+from w2z_dagster_tests.support.seeding import ALL_CHECKS, ASSETS, uuid_of, verdicts
 
 pytestmark = pytest.mark.slow
 
@@ -207,9 +207,7 @@ def test_every_type_arrives_equal_through_the_assets(
 
     for result in results.values():
         assert result.success
-        assert {e.check_name: e.passed for e in result.get_asset_check_evaluations()} == dict.fromkeys(
-            ALL_CHECKS, True
-        )
+        assert verdicts(result) == dict.fromkeys(ALL_CHECKS, True)
     milvus = MilvusClient(milvus_uri)
     single = {r["id"]: r for r in milvus.query("Matrix", filter='id != ""', output_fields=["*"], limit=10)}
     twins = {
@@ -247,7 +245,7 @@ def test_text_one_byte_over_the_limit_is_rejected_not_truncated(
         ASSETS, partition_key="Long", instance=instance, resources=resources, raise_on_error=False
     )
 
-    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    checks = verdicts(result)
     assert checks["counts"] is False and checks["rejects"] is False
     metadata = CopyMetadataSet.extract(result.asset_materializations_for_node("migrated_batches")[0].metadata)
     assert (metadata.objects, metadata.rejected) == (1, 1)

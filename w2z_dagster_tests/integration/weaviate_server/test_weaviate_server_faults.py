@@ -9,6 +9,7 @@ import grpc
 import pytest
 import weaviate
 from weaviate.classes.config import DataType, Property
+from weaviate.classes.query import Filter
 from weaviate.collections import Collection
 from weaviate.exceptions import UnexpectedStatusCodeError, WeaviateBatchError, WeaviateQueryError
 
@@ -83,3 +84,28 @@ def test_latency_and_call_counts(weaviate_server: WeaviateTestServer, things: Co
     assert faults.calls("Search") == 0
     with pytest.raises(ValueError, match="unknown method"):
         faults.fail_next("Serch", 1, grpc.StatusCode.INTERNAL)
+
+
+def test_objects_read_counts_what_search_and_rest_return_and_nothing_else(
+    weaviate_server: WeaviateTestServer, things: Collection
+) -> None:
+    store = weaviate_server.store
+    with store.lock:
+        store.objects_read = 0
+    page = things.query.fetch_objects(limit=3, return_properties=[])
+    things.query.fetch_objects(filters=Filter.by_property("n").greater_than(2))
+    things.query.fetch_object_by_id(page.objects[0].uuid)
+    assert len(things) == 5
+    things.data.exists(page.objects[0].uuid)
+    assert store.objects_read == 3 + 2 + 1
+
+
+def test_a_hook_runs_once_just_before_the_chosen_call(
+    weaviate_server: WeaviateTestServer, things: Collection
+) -> None:
+    seen: list[int] = []
+    weaviate_server.faults.run_before("Aggregate", 2, lambda: things.data.insert({"n": 99}))
+    seen.append(len(things))
+    seen.append(len(things))
+    seen.append(len(things))
+    assert seen == [5, 6, 6]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import grpc
@@ -65,6 +65,7 @@ class FaultController:
         self._shares: dict[str, _Share] = {}
         self._latency = 0.0
         self._calls: Counter[str] = Counter()
+        self._hooks: dict[str, list[tuple[int, Callable[[], None]]]] = {}
 
     def _check(self, method: str) -> None:
         if method not in self._known:
@@ -84,6 +85,26 @@ class FaultController:
             raise ValueError("share must be between 0 and 1")
         with self._lock:
             self._shares[method] = _Share(share, code, random.Random(seed))
+
+    def run_before(self, method: str, call: int, hook: Callable[[], None]) -> None:
+        """Run `hook` once, just before the `call`-th next call of `method` is handled (1: the next one).
+
+        The hook runs in the handler's thread outside every lock, so it may write through a client: a
+        test uses it to change the source at an exact point of a run, with no sleep.
+        """
+        self._check(method)
+        with self._lock:
+            self._hooks.setdefault(method, []).append((self._calls[method] + call, hook))
+
+    def run_hooks(self, method: str) -> None:
+        """Run the hooks due at the call of `method` just counted by `on_call`."""
+        with self._lock:
+            count = self._calls[method]
+            hooks = self._hooks.get(method, [])
+            due = [hook for at, hook in hooks if at == count]
+            hooks[:] = [(at, hook) for at, hook in hooks if at != count]
+        for hook in due:
+            hook()
 
     def set_latency(self, seconds: float) -> None:
         """Extra delay added to every call on both protocols."""

@@ -113,6 +113,7 @@ class WeaviateGrpc:
 
     def _gate(self, name: str, context: grpc.ServicerContext, *, auth: bool) -> None:
         code = self._faults.on_call(name)
+        self._faults.run_hooks(name)
         latency = self._faults.latency
         if latency:
             time.sleep(latency)

@@ -107,6 +107,7 @@ class RestApi:
         raw_body: bytes,
     ) -> Reply:
         code = self.faults.on_call(route.key)
+        self.faults.run_hooks(route.key)
         latency = self.faults.latency
         if latency:
             time.sleep(latency)
@@ -300,6 +301,7 @@ def _get_object(api: RestApi, req: Request) -> Reply:
         if obj is None:
             return 404, None
         include = req.query.get("include", "")
+        api.store.objects_read += 1
         return 200, _object_json(coll, key, obj, tenant, vectors="vector" in include)
 
 

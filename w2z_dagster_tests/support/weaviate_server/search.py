@@ -122,6 +122,7 @@ def search(store: Store, req: search_get_pb2.SearchRequest) -> bytes:
         else:
             hits = _hits(shard, near, predicate, after, total)
         hits = hits[req.offset :]
+        store.objects_read += len(hits)
         results = [
             wire.search_result(
                 props, wire.metadata_result(info, h.key, h.obj, meta, h.distance, h.score, h.explain)

@@ -155,6 +155,9 @@ class Store:
         self.collections: dict[str, Collection] = {}
         self.modules = modules
         """Enabled module names: listed by `/v1/meta`, the only ones a class config may name."""
+        self.objects_read = 0
+        """Objects returned on the wire by gRPC Search (ids-only results included) and REST GET object:
+        what a sync's cost is measured in. Tests reset it by assigning 0 (under `lock`)."""
 
     def find(self, name: str) -> Collection | None:
         return self.collections.get(uppercase_first(name))

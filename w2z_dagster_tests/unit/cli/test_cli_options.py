@@ -69,6 +69,8 @@ def test_every_option_is_explained_with_its_default(capsys: pytest.CaptureFixtur
                     "(default: 512)", "-c NAME", "W2Z_INCLUDE_COLLECTIONS", "--log-level", "(default: INFO)",
                     "logs/migration.log"],
         "verify": ["-c NAME", "--log-level", "(default: INFO)"],
+        "cutover": ["-c NAME", "--report-dir", "(default: W2Z_CUTOVER_DIR", "--batch-size",
+                    "(default: MIGRATION_BATCH_SIZE, 250)", "Exit code 0 only when every blocking check passed"],
         "collections": ["--log-level", "(default: INFO)"],
     }  # fmt: skip
     for command, phrases in expected.items():

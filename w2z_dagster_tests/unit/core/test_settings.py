@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from w2z_dagster.core.settings import check_batch_size, derive_grpc_endpoint, load_settings
+from w2z_dagster.core.settings import SettingsError, check_batch_size, derive_grpc_endpoint, load_settings
 
 
 def test_defaults_are_the_older_scripts(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -65,3 +65,23 @@ def test_the_example_env_file_loads_with_its_empty_values(
         "",
     )
     assert settings.sync_cron == "0 2 * * *"
+
+
+def test_follow_mode_is_off_and_the_sync_settings_have_their_documented_defaults(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir("/")
+    settings = load_settings()
+    assert (settings.follow_interval, settings.follow_collections) == (None, "*")
+    assert (settings.sync_margin_seconds, settings.max_lag_seconds) == (120.0, 3600.0)
+    assert settings.cutover_dir == "cutover-reports"
+
+
+def test_a_follow_interval_below_one_second_is_refused_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir("/")
+    monkeypatch.setenv("W2Z_FOLLOW_INTERVAL", "0")
+    with pytest.raises(
+        SettingsError,
+        match=r"^invalid setting W2Z_FOLLOW_INTERVAL: Input should be greater than or equal to 1$",
+    ):
+        load_settings()

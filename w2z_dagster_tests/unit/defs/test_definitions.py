@@ -17,6 +17,7 @@ def test_definitions_load_and_validate() -> None:
 def test_every_asset_is_partitioned_grouped_and_described() -> None:
     specs = list(DEFS.resolve_all_asset_specs())
     assert sorted(s.key.to_user_string() for s in specs) == [
+        "cutover_report",
         "migrated_batches",
         "source_schema",
         "verification_report",
