@@ -4,17 +4,18 @@ import dagster as dg
 
 from w2z_dagster.core.settings import Settings, load_settings
 from w2z_dagster.defs.assets import ASSETS
-from w2z_dagster.defs.jobs import migrate_collection_job
+from w2z_dagster.defs.jobs import migrate_collection_job, plan_slices_job
 from w2z_dagster.defs.resources import resources_from_settings
 from w2z_dagster.defs.schedules import nightly_sync_schedule
 from w2z_dagster.defs.sensors import discover_collections_sensor
+from w2z_dagster.defs.slices import SLICE_ASSETS, migrate_slices_job
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     """Everything from one reading of the settings; the CLI builds its runs from the same function."""
     return dg.Definitions(
-        assets=ASSETS,
-        jobs=[migrate_collection_job],
+        assets=[*ASSETS, *SLICE_ASSETS],
+        jobs=[migrate_collection_job, plan_slices_job, migrate_slices_job],
         schedules=[nightly_sync_schedule(settings.sync_cron)],
         sensors=[discover_collections_sensor],
         resources=resources_from_settings(settings),

@@ -11,6 +11,7 @@ from w2z_dagster.core.dead_letters import DeadLetters
 from w2z_dagster.core.plan import MigrationPlan
 from w2z_dagster.core.schema import CollectionSchema
 from w2z_dagster.core.settings import check_batch_size
+from w2z_dagster.core.slices import SlicePlan
 from w2z_dagster.core.stream import migrate
 from w2z_dagster.core.sync import SyncCounts, sync
 from w2z_dagster.core.tenants import tenants_to_read
@@ -21,6 +22,7 @@ from w2z_dagster.defs.io_managers import CATALOG
 from w2z_dagster.defs.partitions import collections_partitions
 from w2z_dagster.defs.resources import WeaviateResource, ZillizResource
 from w2z_dagster.lib import catalog, checkpoints, run_guard
+from w2z_dagster.lib import slices as sliced
 from w2z_dagster.lib.metadata import PlanMetadataSet
 from w2z_dagster.lib.retries import retry_transient_failures
 
@@ -166,6 +168,14 @@ def migrated_batches(
         yield dg.MaterializeResult(metadata=dict(catalog.empty_source_metadata()))
         return
     schema = plan.source_schema
+    cut = sliced.recorded_plan(context.instance, key)
+    if (
+        cut is not None
+        and len(cut.slices) > 1
+        and (previous is None or previous.status is not CheckpointStatus.COMPLETE)
+    ):
+        yield from _gathered(context, zilliz, cut, config.restart, started)
+        return
     if previous is not None and previous.status is CheckpointStatus.COMPLETE and not config.restart:
         yield from _sync(context, weaviate, zilliz, schema, plan, config, previous, started)
         return
@@ -201,6 +211,44 @@ def migrated_batches(
     seconds = time.perf_counter() - started
     yield dg.MaterializeResult(
         metadata=dict(catalog.migration_metadata(mode, checkpoint, seconds, dead_letters, _skipped(schema)))
+    )
+
+
+class UnfinishedSlicesError(RuntimeError):
+    """A sliced collection's copy is complete only once every slice is."""
+
+
+def _gathered(
+    context: dg.AssetExecutionContext, zilliz: ZillizResource, cut: SlicePlan, restart: bool, started: float
+) -> Iterator[dg.AssetObservation | dg.MaterializeResult]:
+    """A collection copied in slices (`defs/slices.py`) is complete once each slice is; this records it."""
+    key = context.partition_key
+    if restart:
+        raise UnfinishedSlicesError(
+            f"'{key}' is copied in {len(cut.slices)} slices: restart them with restart: true on migrated_slices"
+        )
+    missing = sliced.unfinished(context.instance, cut)
+    if missing:
+        raise UnfinishedSlicesError(
+            f"'{key}' is copied in {len(cut.slices)} slices and slice(s) {', '.join(map(str, missing))} "
+            "are not complete: materialize migrated_slices for them (w2z migrate does), then this again"
+        )
+    parts = [sliced.slice_checkpoint(context.instance, cut, s.index) for s in cut.slices]
+    done = [p for p in parts if p is not None]
+    checkpoint = Checkpoint(
+        collection=key,
+        objects=sum(p.objects for p in done),
+        batches=sum(p.batches for p in done),
+        rejected=sum(p.rejected for p in done),
+    ).completed()
+    yield checkpoints.checkpoint_observation(context.asset_key, key, checkpoint)
+    dead_letters = DeadLetters(zilliz.dead_letter_folder(context.instance, key), resume=True)
+    yield dg.MaterializeResult(
+        metadata=dict(
+            catalog.migration_metadata(
+                "sliced copy", checkpoint, time.perf_counter() - started, dead_letters, []
+            )
+        )
     )
 
 
