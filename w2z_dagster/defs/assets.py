@@ -174,7 +174,7 @@ def migrated_batches(
         and len(cut.slices) > 1
         and (previous is None or previous.status is not CheckpointStatus.COMPLETE)
     ):
-        yield from _gathered(context, zilliz, cut, config.restart, started)
+        yield from _gathered(context, zilliz, cut, started)
         return
     if previous is not None and previous.status is CheckpointStatus.COMPLETE and not config.restart:
         yield from _sync(context, weaviate, zilliz, schema, plan, config, previous, started)
@@ -219,14 +219,13 @@ class UnfinishedSlicesError(RuntimeError):
 
 
 def _gathered(
-    context: dg.AssetExecutionContext, zilliz: ZillizResource, cut: SlicePlan, restart: bool, started: float
+    context: dg.AssetExecutionContext, zilliz: ZillizResource, cut: SlicePlan, started: float
 ) -> Iterator[dg.AssetObservation | dg.MaterializeResult]:
-    """A collection copied in slices (`defs/slices.py`) is complete once each slice is; this records it."""
+    """A collection copied in slices (`defs/slices.py`) is complete once each slice is; this records it.
+
+    While the sliced copy is under way `restart` here changes nothing: slices restart on `migrated_slices`.
+    """
     key = context.partition_key
-    if restart:
-        raise UnfinishedSlicesError(
-            f"'{key}' is copied in {len(cut.slices)} slices: restart them with restart: true on migrated_slices"
-        )
     missing = sliced.unfinished(context.instance, cut)
     if missing:
         raise UnfinishedSlicesError(
