@@ -8,7 +8,7 @@ from w2z_dagster.defs.jobs import migrate_collection_job, plan_slices_job
 from w2z_dagster.defs.resources import resources_from_settings
 from w2z_dagster.defs.schedules import nightly_sync_schedule
 from w2z_dagster.defs.sensors import discover_collections_sensor
-from w2z_dagster.defs.slices import SLICE_ASSETS, migrate_slices_job
+from w2z_dagster.defs.slices import SLICE_ASSETS, migrate_slices_job, sliced_copy_sensor
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
@@ -17,7 +17,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         assets=[*ASSETS, *SLICE_ASSETS],
         jobs=[migrate_collection_job, plan_slices_job, migrate_slices_job],
         schedules=[nightly_sync_schedule(settings.sync_cron)],
-        sensors=[discover_collections_sensor],
+        sensors=[discover_collections_sensor, sliced_copy_sensor],
         resources=resources_from_settings(settings),
         executor=dg.in_process_executor,
     )

@@ -257,4 +257,34 @@ migrate_slices_job = dg.define_asset_job(
     description="One slice of one collection's copy; one run per (collection, slice) partition.",
 )
 
+
+@dg.sensor(
+    job_name="migrate_collection_job",
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Once every slice of a collection is copied, one chain run gathers them and verifies.",
+)
+def sliced_copy_sensor(context: dg.SensorEvaluationContext) -> list[dg.RunRequest] | dg.SkipReason:
+    """So `verification_report` runs once every slice is done, whoever launched the slices.
+
+    The run key is the cut's: one gathering run per cut, never a loop when that run fails. A collection
+    with a run of its own in progress (`w2z migrate` gathers itself right after its slices) waits.
+    """
+    requests = []
+    for collection in collections_partitions.get_partition_keys(dynamic_partitions_store=context.instance):
+        cut = recorded.recorded_plan(context.instance, collection)
+        if cut is None or len(cut.slices) == 1 or _copy_complete(context.instance, collection):
+            continue
+        busy = context.instance.get_run_records(
+            filters=dg.RunsFilter(statuses=run_guard.IN_PROGRESS, tags={run_guard.PARTITION_TAG: collection}),
+            limit=1,
+        )
+        if busy or recorded.unfinished(context.instance, cut):
+            continue
+        requests.append(
+            dg.RunRequest(run_key=f"{collection}:{recorded.cut_id(cut)}", partition_key=collection)
+        )
+    return requests or dg.SkipReason("no sliced collection is waiting to be gathered")
+
+
 SLICE_ASSETS = [slice_plan, migrated_slices]

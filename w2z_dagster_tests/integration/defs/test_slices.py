@@ -17,7 +17,7 @@ from w2z_dagster.core.checkpoint import CheckpointStatus
 from w2z_dagster.core.slices import SliceMethod
 from w2z_dagster.defs.assets import ASSETS, migrated_batches
 from w2z_dagster.defs.partitions import collections_partitions
-from w2z_dagster.defs.slices import SLICE_ASSETS, migrated_slices, slice_plan
+from w2z_dagster.defs.slices import SLICE_ASSETS, migrated_slices, slice_plan, sliced_copy_sensor
 from w2z_dagster.lib import slices as recorded
 from w2z_dagster.lib.metadata import CopyMetadataSet, SliceMetadataSet
 from w2z_dagster_tests.support.seeding import ALL_CHECKS, ARTICLE_PROPERTIES, article, migrate, verdicts
@@ -74,6 +74,11 @@ def _slice(
     )
 
 
+def _gatherings(instance: dg.DagsterInstance) -> list[dg.RunRequest]:
+    result = sliced_copy_sensor(dg.build_sensor_context(instance=instance))
+    return [] if isinstance(result, dg.SkipReason) else list(result)
+
+
 def _copy(result: dg.ExecuteInProcessResult) -> CopyMetadataSet:
     [event] = result.get_asset_materialization_events()
     return CopyMetadataSet.extract(event.materialization.metadata)
@@ -90,6 +95,7 @@ def test_a_collection_is_planned_copied_slice_by_slice_then_verified(
     record = instance.fetch_materializations(slice_plan.key, limit=1).records[0]
     assert SliceMetadataSet.extract(record.asset_materialization.metadata).cut == recorded.cut_id(cut)
 
+    assert _gatherings(instance) == []
     early = migrate(instance, resources, "Big")
     assert not early.success
     assert "slice(s) 0, 1, 2, 3 are not complete" in str(
@@ -104,6 +110,8 @@ def test_a_collection_is_planned_copied_slice_by_slice_then_verified(
     assert [c.mode for c in copied] == ["full copy"] * 4 + ["nothing to do: beyond the plan"] * 4
     assert sum(c.objects or 0 for c in copied) == OBJECTS
     assert recorded.unfinished(instance, cut) == []
+    [request] = _gatherings(instance)
+    assert (request.run_key, request.partition_key) == (f"Big:{recorded.cut_id(cut)}", "Big")
 
     chain = migrate(instance, resources, "Big")
     assert chain.success
@@ -116,6 +124,7 @@ def test_a_collection_is_planned_copied_slice_by_slice_then_verified(
     )
     assert verdicts(chain) == dict.fromkeys(ALL_CHECKS, True)
 
+    assert _gatherings(instance) == []
     again = _slice(instance, resources, 2)
     assert _copy(again).mode == "nothing to do: slice complete"
 
