@@ -313,6 +313,15 @@ class VerificationConfig(dg.Config):
     min_recall: float = Field(
         0.9, ge=0.0, le=1.0, description="Mean recall@k each vector field must reach in Milvus."
     )
+    filtered_queries: int = Field(
+        10, ge=0, description="Query objects (of search_queries) whose values become filtered-parity filters."
+    )
+    min_filtered_recall: float = Field(
+        1.0,
+        ge=0.0,
+        le=1.0,
+        description="Mean recall@k under a translated filter each vector field must reach.",
+    )
 
 
 @dg.asset(
@@ -347,6 +356,8 @@ def verification_report(
         search_queries=config.search_queries,
         k=config.k,
         min_recall=config.min_recall,
+        filtered_queries=config.filtered_queries,
+        min_filtered_recall=config.min_filtered_recall,
     )
     with weaviate.open(plan is not None and plan.reads_blobs) as source, zilliz.open() as sink:
         if plan is None:

@@ -13,7 +13,17 @@ SCHEMA = "schema"
 SEARCH_PARITY = "search_parity"
 REJECTS = "rejects"
 DUPLICATES = "duplicates"
-CHECKS = (COUNTS, IDENTITY, CONTENT, SCHEMA, SEARCH_PARITY, REJECTS, DUPLICATES)
+FILTERED_PARITY = "filtered_parity"
+CHECKS = (
+    COUNTS,
+    IDENTITY,
+    CONTENT,
+    SCHEMA,
+    SEARCH_PARITY,
+    REJECTS,
+    DUPLICATES,
+    FILTERED_PARITY,
+)
 
 
 class CheckResult(BaseModel):
@@ -49,6 +59,10 @@ class VerifyOptions(BaseModel):
     search_queries: int = Field(10, ge=0)
     k: int = Field(10, ge=1)
     min_recall: float = Field(0.9, ge=0.0, le=1.0)
+    filtered_queries: int = Field(
+        10, ge=0, description="Query objects filters are drawn from (of search_queries)."
+    )
+    min_filtered_recall: float = Field(1.0, ge=0.0, le=1.0)
     listed: int = Field(20, ge=0, description="How many mismatches each check lists; all are counted.")
 
 
