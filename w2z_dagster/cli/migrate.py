@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from w2z_dagster.cli import download, dry_run, runs
 from w2z_dagster.cli.context import Context, check_target, new_table, open_instance
 from w2z_dagster.cli.logs import LOGGER, ProgressDisplay
+from w2z_dagster.core.slices import SliceSettings
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -38,7 +39,15 @@ def command(ctx: Context) -> int:
         added = runs.register_partitions(instance, names)
         if added:
             log.info(f"Registered {len(added)} new collection partition(s): {', '.join(added)}")
-        summaries = run_each(ctx, instance, names, "Starting migration for collection", config, assets)
+        summaries = run_each(
+            ctx,
+            instance,
+            names,
+            "Starting migration for collection",
+            config,
+            assets,
+            SliceSettings(slices=args.slices, min_slice_objects=args.min_slice_objects),
+        )
     _print_run_table(ctx, summaries)
     return 0 if all(s.ok for s, _ in summaries) else 1
 
@@ -50,8 +59,13 @@ def run_each(
     verb: str,
     config: dict[str, object] | None,
     assets: Sequence[dg.AssetsDefinition],
+    slices: SliceSettings | None = None,
 ) -> list[tuple[RunSummary, float]]:
-    """One run per collection, in order; an exception in one is recorded and the next one still runs."""
+    """One run per collection, in order; an exception in one is recorded and the next one still runs.
+
+    With more than one slice allowed, a collection's slice runs (`runs.copy_slices`) come before its chain's run;
+    the first failed one is the collection's summary.
+    """
     limit = (config or {}).get("limit")
     summaries = []
     with ProgressDisplay(ctx.err) as display:
@@ -63,8 +77,16 @@ def run_each(
             )
             started = time.perf_counter()
             try:
-                result = runs.materialize_collection(
-                    ctx.definitions, instance, name, config, assets, on_event=watcher, tags=runs.CLI_TAGS
+                sliced = slices is not None and slices.slices > 1
+                failed = None
+                if sliced and slices is not None:
+                    failed = runs.copy_slices(
+                        ctx.definitions, instance, name, slices, config or {}, watcher, runs.CLI_TAGS
+                    )
+                # the slices restarted already; the chain's run only gathers them and verifies
+                chain = {**config, "restart": False} if sliced and config else config
+                result = failed or runs.materialize_collection(
+                    ctx.definitions, instance, name, chain, assets, on_event=watcher, tags=runs.CLI_TAGS
                 )
                 summary = runs.summarize(name, result)
             except Exception as exc:

@@ -9,6 +9,7 @@ from typing import NoReturn
 from w2z_dagster.cli import collections, cutover, migrate, translate_filter, verify
 from w2z_dagster.core.export import DEFAULT_FILE_BYTES, MB
 from w2z_dagster.core.settings import MAX_BATCH_SIZE, check_batch_size
+from w2z_dagster.core.slices import DEFAULT_MIN_SLICE_OBJECTS, MAX_SLICES
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 DEFAULT_OUTPUT_DIR = "export"
@@ -91,6 +92,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     migrate_parser.add_argument(
         "--restart", action="store_true", help="ignore the checkpoint and start from the first object"
+    )
+    migrate_parser.add_argument(
+        "--slices",
+        type=int,
+        choices=range(1, MAX_SLICES + 1),
+        default=1,
+        metavar=f"1-{MAX_SLICES}",
+        help="copy each collection in up to this many slices, one Dagster run each (a collection under "
+        "two --min-slice-objects stays one); the CLI runs them one after another, a run launcher side by "
+        "side (default: 1, one stream)",
+    )
+    migrate_parser.add_argument(
+        "--min-slice-objects",
+        type=_positive,
+        default=DEFAULT_MIN_SLICE_OBJECTS,
+        help=f"with --slices, no slice smaller than this (default: {DEFAULT_MIN_SLICE_OBJECTS:,})",
     )
     migrate_parser.add_argument(
         "--dry-run",

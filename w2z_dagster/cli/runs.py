@@ -16,6 +16,7 @@ import dagster as dg
 from pydantic import BaseModel
 
 from w2z_dagster.core.plan import MigrationPlan
+from w2z_dagster.core.slices import SliceSettings
 from w2z_dagster.defs.assets import (
     ASSETS,
     migrated_batches,
@@ -25,6 +26,7 @@ from w2z_dagster.defs.assets import (
 )
 from w2z_dagster.defs.io_managers import MissingRecordError, recorded
 from w2z_dagster.defs.partitions import collections_partitions
+from w2z_dagster.lib import slices as recorded_slices
 from w2z_dagster.lib.metadata import (
     CheckpointMetadataSet,
     CopyMetadataSet,
@@ -81,6 +83,53 @@ def materialize_collection(
         run_id=run_id,
         tags=tags,
     )
+
+
+def copy_slices(
+    definitions: dg.Definitions,
+    instance: dg.DagsterInstance,
+    collection: str,
+    settings: SliceSettings,
+    migration_config: Mapping[str, Any],
+    on_event: EventListener | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> dg.ExecuteInProcessResult | None:
+    """Plan the collection's slices (`plan_slices_job`), then one `migrate_slices_job` run per slice.
+
+    In process they run one after another; a run launcher (Kubernetes: a pod per run) runs them side
+    by side. The chain's run after them gathers the slices and verifies. Returns the first failed
+    run, or None when every run succeeded.
+    """
+    restart = bool(migration_config.get("restart"))
+    planned = definitions.resolve_job_def("plan_slices_job").execute_in_process(
+        partition_key=collection,
+        instance=instance,
+        run_config={"ops": {"slice_plan": {"config": {**settings.model_dump(), "restart": restart}}}},
+        raise_on_error=False,
+        tags=tags,
+    )
+    cut = recorded_slices.recorded_plan(instance, collection) if planned.success else None
+    if cut is None:
+        return planned
+    if len(cut.slices) == 1:
+        return None
+    config = {k: v for k, v in migration_config.items() if k in ("batch_size", "restart") and v is not None}
+    job = definitions.resolve_job_def("migrate_slices_job")
+    for piece in cut.slices:
+        run_id = str(uuid.uuid4())
+        if on_event is not None:
+            instance.add_event_listener(run_id, on_event)
+        result = job.execute_in_process(
+            partition_key=recorded_slices.slice_partition(collection, piece.index),
+            instance=instance,
+            run_config={"ops": {"migrated_slices": {"config": config}}} if config else None,
+            raise_on_error=False,
+            run_id=run_id,
+            tags=tags,
+        )
+        if not result.success:
+            return result
+    return None
 
 
 class RunWatcher:

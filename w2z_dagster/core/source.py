@@ -272,18 +272,40 @@ class WeaviateSource:
         return objects
 
     def pages(
-        self, schema: CollectionSchema, tenant: str | None, after: str | None, page_size: int
+        self,
+        schema: CollectionSchema,
+        tenant: str | None,
+        after: str | None,
+        page_size: int,
+        before: str | None = None,
     ) -> Iterator[list[SourceObject]]:
-        """Cursor pages in UUID order, resumable from any `after`; ends on the first empty page."""
+        """Cursor pages in UUID order, resumable from any `after`; ends on the first empty page.
+
+        With `before` (a slice's upper boundary, `core/slices.py`) it ends at the first object at or
+        above it instead: the cursor itself has no upper bound, so the page that crosses it is cut.
+        """
         handle = self._collection(schema.name, tenant)
         ref_props = [p for p in schema.properties if p.data_type is WeaviateType.REFERENCE]
         while True:
             with fast_paths.vector_arrays(self.fast_paths.vector_arrays):
                 objects = self._objects(handle, schema, limit=page_size, after=after)
-            if not objects:
+            crossed = before is not None and bool(objects) and str(objects[-1].uuid) >= before
+            if crossed:
+                objects = [o for o in objects if str(o.uuid) < before]
+            if objects:
+                yield [self._to_source(o, tenant, ref_props) for o in objects]
+            if crossed or not objects:
                 return
-            yield [self._to_source(o, tenant, ref_props) for o in objects]
             after = str(objects[-1].uuid)
+
+    def first_after(self, name: str, tenant: str | None, after: str | None) -> str | None:
+        """The first uuid above `after`, which need not exist (the cursor seeks): the slice planner's probe."""
+        result = self.retry.call(
+            lambda: self._collection(name, tenant).query.fetch_objects(
+                limit=1, after=after, return_properties=[]
+            )
+        )
+        return str(result.objects[0].uuid) if result.objects else None
 
     def ids(self, name: str, tenant: str | None, page_size: int = 2000) -> Iterator[tuple[str, int]]:
         """(uuid, last-update ms) in UUID order, without properties or vectors: cheap enough to merge."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -29,6 +29,7 @@ from w2z_dagster.core.insert_gate import InsertGate
 from w2z_dagster.core.plan import FieldRole, MigrationPlan
 from w2z_dagster.core.schema import CollectionSchema, SourceObject
 from w2z_dagster.core.sink import MilvusSink, Packed
+from w2z_dagster.core.slices import SliceWork, remaining
 from w2z_dagster.core.source import WeaviateSource
 from w2z_dagster.core.tenants import tenants_to_read
 from w2z_dagster.core.transform import Reject, TransformResult, target_refused, to_rows
@@ -49,28 +50,26 @@ class BatchOutcome(BaseModel):
     seconds: float
 
 
-def _remaining(schema: CollectionSchema, checkpoint: Checkpoint) -> list[tuple[str | None, str | None]]:
-    tenants = tenants_to_read(schema)
-    if checkpoint.tenant is None:
-        return [(t, checkpoint.after if t is None else None) for t in tenants]
-    return [
-        (t, checkpoint.after if t == checkpoint.tenant else None) for t in tenants if t >= checkpoint.tenant
-    ]
+def whole_collection(schema: CollectionSchema) -> tuple[SliceWork, ...]:
+    """Every readable tenant from its first object: the work of an unsliced copy."""
+    return tuple(SliceWork(tenant=t) for t in tenants_to_read(schema))
 
 
 def _pages(
     source: WeaviateSource,
+    work: Sequence[SliceWork],
     schema: CollectionSchema,
     checkpoint: Checkpoint,
     batch_size: int,
     limit: int | None,
 ) -> Iterator[tuple[str | None, list[SourceObject]]]:
     budget = None if limit is None else max(0, limit - checkpoint.objects)
-    for tenant, after in _remaining(schema, checkpoint):
+    for piece in remaining(work, checkpoint.tenant, checkpoint.after):
         size = batch_size if budget is None else min(batch_size, budget)
         if size == 0:
             return
-        for page in source.pages(schema, tenant, after, size):
+        tenant = piece.tenant
+        for page in source.pages(schema, tenant, piece.range.after, size, piece.range.before):
             if budget is not None:
                 page = page[:budget]
                 budget -= len(page)
@@ -305,8 +304,12 @@ def migrate(
     max_write_mb_per_s: float | None = None,
     insert_when_safe: bool = False,
     use_fast_paths: bool = True,
+    work: Sequence[SliceWork] | None = None,
 ) -> Iterator[BatchOutcome]:
     """Yield one outcome (one checkpoint) per write, in order, each only after its rows were written.
+
+    `work` is one slice of the collection (`core/slices.py`): its tenants and key ranges, each read up to
+    its boundary, resumed where `checkpoint` stands in it; by default, the whole collection.
 
     `batch_size` is the cursor page. A write groups whole pages up to `write_batch_size` rows (default:
     one page per write, so one checkpoint per page) and `write_batch_bytes`; a page larger than either
@@ -324,7 +327,9 @@ def migrate(
         pages_per_write=max(1, math.ceil(write_rows / batch_size)),
     )
     pipeline = _Pipeline(
-        _pages(source, schema, checkpoint, batch_size, limit),
+        _pages(
+            source, whole_collection(schema) if work is None else work, schema, checkpoint, batch_size, limit
+        ),
         sink,
         checkpoint,
         options,

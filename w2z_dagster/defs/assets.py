@@ -11,6 +11,7 @@ from w2z_dagster.core.dead_letters import DeadLetters
 from w2z_dagster.core.plan import MigrationPlan
 from w2z_dagster.core.schema import CollectionSchema
 from w2z_dagster.core.settings import check_batch_size
+from w2z_dagster.core.slices import SlicePlan
 from w2z_dagster.core.stream import migrate
 from w2z_dagster.core.sync import SyncCounts, Window, sync
 from w2z_dagster.core.tenants import tenants_to_read
@@ -23,6 +24,7 @@ from w2z_dagster.defs.lag_check import LAG_CHECK, lag_result
 from w2z_dagster.defs.partitions import collections_partitions
 from w2z_dagster.defs.resources import WeaviateResource, ZillizResource
 from w2z_dagster.lib import catalog, checkpoints, run_guard
+from w2z_dagster.lib import slices as sliced
 from w2z_dagster.lib.metadata import PlanMetadataSet
 from w2z_dagster.lib.retries import retry_transient_failures
 
@@ -173,6 +175,14 @@ def migrated_batches(
         yield lag_result(lag, weaviate.max_lag_seconds)
         return
     schema = plan.source_schema
+    cut = sliced.recorded_plan(context.instance, key)
+    if (
+        cut is not None
+        and len(cut.slices) > 1
+        and (previous is None or previous.status is not CheckpointStatus.COMPLETE)
+    ):
+        yield from _gathered(context, zilliz, cut, started, weaviate.max_lag_seconds)
+        return
     if previous is not None and previous.status is CheckpointStatus.COMPLETE and not config.restart:
         yield from _sync(context, weaviate, zilliz, schema, plan, config, previous, started)
         return
@@ -213,6 +223,58 @@ def migrated_batches(
         )
     )
     yield lag_result(lag, weaviate.max_lag_seconds)
+
+
+class UnfinishedSlicesError(RuntimeError):
+    """A sliced collection's copy is complete only once every slice is."""
+
+
+def _gathered(
+    context: dg.AssetExecutionContext,
+    zilliz: ZillizResource,
+    cut: SlicePlan,
+    started: float,
+    max_lag_seconds: float,
+) -> Iterator[dg.AssetObservation | dg.MaterializeResult | dg.AssetCheckResult]:
+    """A collection copied in slices (`defs/slices.py`) is complete once each slice is; this records it.
+
+    Its watermark is the earliest slice's start: a change after that may have missed a slice that had
+    already read past it, so the first sync looks again from there.
+
+    While the sliced copy is under way `restart` here changes nothing: slices restart on `migrated_slices`.
+    """
+    key = context.partition_key
+    missing = sliced.unfinished(context.instance, cut)
+    if missing:
+        raise UnfinishedSlicesError(
+            f"'{key}' is copied in {len(cut.slices)} slices and slice(s) {', '.join(map(str, missing))} "
+            "are not complete: materialize migrated_slices for them (w2z migrate does), then this again"
+        )
+    parts = [sliced.slice_checkpoint(context.instance, cut, s.index) for s in cut.slices]
+    done = [p for p in parts if p is not None]
+    checkpoint = Checkpoint(
+        collection=key,
+        objects=sum(p.objects for p in done),
+        batches=sum(p.batches for p in done),
+        rejected=sum(p.rejected for p in done),
+    ).completed(_earliest_start(done))
+    yield checkpoints.checkpoint_observation(context.asset_key, key, checkpoint)
+    dead_letters = DeadLetters(zilliz.dead_letter_folder(context.instance, key), resume=True)
+    lag = Lag(watermark_ms=checkpoint.watermark_ms or now_ms(), now_ms=now_ms())
+    yield dg.MaterializeResult(
+        metadata=dict(
+            catalog.migration_metadata(
+                "sliced copy", checkpoint, time.perf_counter() - started, dead_letters, [], lag
+            )
+        )
+    )
+    yield lag_result(lag, max_lag_seconds)
+
+
+def _earliest_start(parts: list[Checkpoint]) -> int | None:
+    """None when a slice's start is unknown: then the next sync merges both sides in full."""
+    starts = [p.started_ms for p in parts if p.started_ms is not None]
+    return min(starts) if starts and len(starts) == len(parts) else None
 
 
 def _sync(

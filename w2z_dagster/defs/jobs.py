@@ -8,6 +8,7 @@ verified on demand (`w2z verify`, or `verification_report` in the UI) and by the
 import dagster as dg
 
 from w2z_dagster.defs.assets import ASSETS, migrated_batches, source_schema, zilliz_collection
+from w2z_dagster.lib.slices import SLICE_PLAN
 
 migrate_collection_job = dg.define_asset_job(
     "migrate_collection_job",
@@ -28,4 +29,10 @@ cutover_job = dg.define_asset_job(
     "cutover_job",
     selection=dg.AssetSelection.assets(*ASSETS) | dg.AssetSelection.assets(CUTOVER_REPORT),
     description="Cut-over of one collection: a final sync, full verification and the cut-over report.",
+)
+
+plan_slices_job = dg.define_asset_job(
+    "plan_slices_job",
+    selection=dg.AssetSelection.assets(*ASSETS[:2], SLICE_PLAN),
+    description="Schema, target and slice plan of one collection: what its slice runs copy by.",
 )

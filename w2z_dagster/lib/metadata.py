@@ -94,3 +94,13 @@ class ReportMetadataSet(W2zMetadataSet):
     summary: dg.MarkdownMetadataValue | None = None
     mismatches: dg.TableMetadataValue | None = None
     numbers: dg.JsonMetadataValue | None = None
+
+
+class SliceMetadataSet(W2zMetadataSet):
+    """`slice_plan` and `migrated_slices`: how a collection is cut, and which cut a slice's record is of."""
+
+    cut: str | None = None
+    slice: int | None = None
+    method: str | None = None
+    slices: dg.TableMetadataValue | None = None
+    max_write_mb_per_s: float | None = None

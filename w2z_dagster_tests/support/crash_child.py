@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ from w2z_dagster.core import sink as sink_module
 from w2z_dagster.core import source as source_module
 from w2z_dagster.core import stream as stream_module
 from w2z_dagster.definitions import defs
+from w2z_dagster.lib.slices import slice_partition
 
 POINTS = ("before-write", "after-write", "in-transform", "in-read", "after-checkpoint")
 
@@ -75,6 +77,10 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=10)
     parser.add_argument("--kill", choices=POINTS)
     parser.add_argument("--at", type=int, default=1, help="the n-th call at which to die")
+    parser.add_argument("--slice", type=int, help="run only this slice of the recorded plan (`--plan` first)")
+    parser.add_argument(
+        "--plan", type=int, help="record a plan of this many slices of 100+ objects; copy nothing"
+    )
     args = parser.parse_args()
     listener = None
     if args.kill == "before-write":
@@ -92,7 +98,37 @@ def main() -> int:
     instance = dg.DagsterInstance.get()
     runs.register_partitions(instance, [args.collection])
     definitions = defs()
+    if args.plan is not None:
+        planned = definitions.resolve_job_def("plan_slices_job").execute_in_process(
+            partition_key=args.collection,
+            instance=instance,
+            run_config={"ops": {"slice_plan": {"config": {"slices": args.plan, "min_slice_objects": 100}}}},
+        )
+        return 0 if planned.success else 1
+    if args.slice is not None:
+        return _slice(definitions, instance, args.collection, args.slice, config, listener)
     result = runs.materialize_collection(definitions, instance, args.collection, config, on_event=listener)
+    return 0 if result.success else 1
+
+
+def _slice(
+    definitions: dg.Definitions,
+    instance: dg.DagsterInstance,
+    collection: str,
+    index: int,
+    config: dict[str, Any],
+    listener: Callable[[dg.EventLogEntry], None] | None,
+) -> int:
+    run_id = str(uuid.uuid4())
+    if listener is not None:
+        instance.add_event_listener(run_id, listener)
+    result = definitions.resolve_job_def("migrate_slices_job").execute_in_process(
+        partition_key=slice_partition(collection, index),
+        instance=instance,
+        run_config={"ops": {"migrated_slices": {"config": config}}},
+        run_id=run_id,
+        raise_on_error=False,
+    )
     return 0 if result.success else 1
 
 

@@ -21,6 +21,7 @@ import weaviate.classes.config as wc
 from milvus_lite.server_manager import server_manager_instance
 from pymilvus import DataType, MilvusClient
 from weaviate.classes.data import DataObject
+from weaviate.util import generate_uuid5
 
 from w2z_dagster.core.export import MANIFEST_FILE, SCHEMA_FILE
 from w2z_dagster_tests.support.weaviate_server import WeaviateTestServer, start_server
@@ -316,3 +317,43 @@ def test_migrate_into_a_new_dagster_home_gives_it_the_project_settings_without_a
     assert "Telemetry" not in migrated.stdout + migrated.stderr
     assert (cli.home / "dagster.yaml").read_text() == (ROOT / "dagster.yaml").read_text()
     assert cli.counts() == {"Articles": ARTICLES}
+
+
+def test_migrate_in_slices_records_a_plan_run_one_run_per_slice_and_the_verified_chain(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = start_server()
+    try:
+        with server.connect() as client:
+            collection = client.collections.create(
+                "Big",
+                properties=[wc.Property(name="n", data_type=wc.DataType.INT)],
+                vector_config=wc.Configure.Vectors.self_provided(),
+            )
+            vectors = np.random.default_rng(1).random((3_000, DIM), dtype=np.float32).tolist()
+            collection.data.insert_many(
+                [
+                    DataObject(properties={"n": i}, uuid=generate_uuid5(i), vector=vectors[i])
+                    for i in range(3_000)
+                ]
+            )
+        cli = Cli(tmp_path, server)
+
+        done = cli("migrate", "-c", "Big", "--slices", "3", "--min-slice-objects", "1000")
+
+        assert done.returncode == 0, done.stderr
+        assert cli.counts() == {"Big": 3_000}
+        assert "PASS" in done.stdout and "3,000" in done.stdout
+        with cli.instance(monkeypatch) as instance:
+            runs = list(reversed(instance.get_runs()))
+            assert [(r.job_name, r.tags["dagster/partition"]) for r in runs] == [
+                ("plan_slices_job", "Big"),
+                ("migrate_slices_job", "Big|0"),
+                ("migrate_slices_job", "Big|1"),
+                ("migrate_slices_job", "Big|2"),
+                ("__ASSET_JOB", "Big"),
+            ]
+            assert all(r.status is dg.DagsterRunStatus.SUCCESS for r in runs)
+            assert [r.tags.get("dagster/partition/slice") for r in runs[1:4]] == ["0", "1", "2"]
+    finally:
+        server.stop()

@@ -22,6 +22,7 @@ from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import Queued
 
 ROOT = Path(__file__).resolve().parents[2]
 PARTITION_TAG = "dagster/partition"
+COLLECTION_TAG = "dagster/partition/collection"
 JOB = "migrate_collection_job"
 ORIGIN = RemoteJobOrigin(
     RemoteRepositoryOrigin(RegisteredCodeLocationOrigin("w2z_dagster"), "__repository__"), JOB
@@ -36,10 +37,11 @@ def shipped_instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
         yield instance
 
 
-def _add_run(instance: dg.DagsterInstance, partition: str, status: dg.DagsterRunStatus) -> str:
-    run = dg.DagsterRun(
-        job_name=JOB, status=status, tags={PARTITION_TAG: partition}, remote_job_origin=ORIGIN
-    )
+def _add_run(
+    instance: dg.DagsterInstance, partition: str, status: dg.DagsterRunStatus, collection: str | None = None
+) -> str:
+    tags = {PARTITION_TAG: partition, **({COLLECTION_TAG: collection} if collection else {})}
+    run = dg.DagsterRun(job_name=JOB, status=status, tags=tags, remote_job_origin=ORIGIN)
     return instance.add_run(run).run_id
 
 
@@ -55,8 +57,11 @@ def test_queue_limits_come_from_dagster_yaml(shipped_instance: dg.DagsterInstanc
     assert queue is not None
     assert queue.max_concurrent_runs >= 2
     assert queue.tag_concurrency_limits == [
-        {"key": PARTITION_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
+        {"key": PARTITION_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1},
+        {"key": COLLECTION_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 4},
     ]
+    pools = shipped_instance.get_concurrency_config().pool_config
+    assert (pools.pool_granularity.value, pools.default_pool_limit) == ("run", 4)
     assert shipped_instance.run_retries_enabled
     assert not shipped_instance.telemetry_enabled
 
@@ -84,6 +89,22 @@ def test_a_collection_already_running_waits_while_others_start(shipped_instance:
     assert _dequeued(shipped_instance) == others[: limit - 1]
 
 
+def test_slices_of_one_collection_run_side_by_side_up_to_the_per_collection_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under the Kubernetes variant's run limit (8): four slices of one collection, then the others wait."""
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    shipped = yaml.safe_load((ROOT / "dagster.yaml").read_text())
+    shipped["concurrency"]["runs"]["max_concurrent_runs"] = 8
+    (tmp_path / "dagster.yaml").write_text(yaml.safe_dump(shipped))
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        for index in range(6):
+            _add_run(instance, f"Big|{index}", dg.DagsterRunStatus.QUEUED, collection="Big")
+        _add_run(instance, "Other|0", dg.DagsterRunStatus.QUEUED, collection="Other")
+
+        assert _dequeued(instance) == ["Big|0", "Big|1", "Big|2", "Big|3", "Other|0"]
+
+
 @pytest.mark.parametrize("variant", ["dagster.postgres.yaml", "dagster.k8s.yaml"])
 def test_deployment_variants_are_valid_instance_config_with_the_same_per_collection_limit(
     variant: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -106,5 +127,6 @@ def test_deployment_variants_are_valid_instance_config_with_the_same_per_collect
         config["concurrency"]["runs"]["tag_concurrency_limits"]
         == (shipped["concurrency"]["runs"]["tag_concurrency_limits"])
     )
+    assert config["concurrency"]["pools"] == shipped["concurrency"]["pools"]
     assert config["run_retries"] == shipped["run_retries"]
     assert config["telemetry"] == {"enabled": False}

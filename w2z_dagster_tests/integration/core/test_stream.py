@@ -59,9 +59,9 @@ class CountingSource:
         self._page_rows = page_rows
 
     def pages(
-        self, schema: CollectionSchema, tenant: str | None, after: str | None, size: int
+        self, schema: CollectionSchema, tenant: str | None, after: str | None, size: int, before: str | None
     ) -> Iterator[Any]:
-        for page in self._source.pages(schema, tenant, after, size):
+        for page in self._source.pages(schema, tenant, after, size, before):
             with self._log.lock:
                 self._log.pages_fetched += 1
                 in_flight = self._log.pages_fetched - self._log.rows_written // self._page_rows

@@ -10,8 +10,6 @@ from w2z_dagster.defs.partitions import collections_partitions
 from w2z_dagster.defs.resources import WeaviateResource
 from w2z_dagster.defs.sensors import discover_collections_sensor
 
-DEFS = defs()
-
 
 def _create(client: weaviate.WeaviateClient, *names: str) -> None:
     for name in names:
@@ -112,7 +110,9 @@ def test_a_tick_applies_its_requests_to_the_instance(
 
 
 def test_discovery_runs_by_default_every_30_seconds() -> None:
-    sensor = DEFS.resolve_sensor_def("discover_collections_sensor")
+    """Read from definitions built in the test: a module-level `Definitions` resolved after other tests'
+    instances were collected failed once with a dead instance weakref inside Dagster."""
+    sensor = defs().resolve_sensor_def("discover_collections_sensor")
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert sensor.minimum_interval_seconds == 30
     assert sensor.required_resource_keys == {"weaviate"}

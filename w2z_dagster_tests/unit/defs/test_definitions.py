@@ -6,7 +6,7 @@ from syrupy.assertion import SnapshotAssertion
 from w2z_dagster.definitions import defs
 
 DEFS = defs()
-VALUED = {dg.AssetKey("source_schema"), dg.AssetKey("zilliz_collection")}
+VALUED = {dg.AssetKey("source_schema"), dg.AssetKey("zilliz_collection"), dg.AssetKey("slice_plan")}
 """The assets whose outputs are values other assets load; the rest record metadata only."""
 
 
@@ -19,12 +19,18 @@ def test_every_asset_is_partitioned_grouped_and_described() -> None:
     assert sorted(s.key.to_user_string() for s in specs) == [
         "cutover_report",
         "migrated_batches",
+        "migrated_slices",
+        "slice_plan",
         "source_schema",
         "verification_report",
         "zilliz_collection",
     ]
     for spec in specs:
-        assert spec.partitions_def is not None and spec.partitions_def.name == "weaviate_collections"
+        assert _partitions(spec.partitions_def) == (
+            "weaviate_collections × slice 0-7"
+            if spec.key.path == ["migrated_slices"]
+            else "weaviate_collections"
+        )
         assert spec.group_name == "migration"
         assert spec.description and spec.kinds and spec.owners
 
@@ -32,6 +38,15 @@ def test_every_asset_is_partitioned_grouped_and_described() -> None:
 def test_runs_execute_in_one_process() -> None:
     job = DEFS.resolve_implicit_global_asset_job_def()
     assert job.executor_def.name == "in_process"
+
+
+def _partitions(partitions: dg.PartitionsDefinition | None) -> str | None:
+    """A one-line name: the dynamic collections, or collections × the static slice dimension."""
+    if isinstance(partitions, dg.MultiPartitionsDefinition):
+        collection, slices = (d.partitions_def for d in partitions.partitions_defs)
+        keys = slices.get_partition_keys()
+        return f"{collection.name} × slice {keys[0]}-{keys[-1]}"
+    return partitions.name if isinstance(partitions, dg.DynamicPartitionsDefinition) else None
 
 
 def _shape(defs: dg.Definitions) -> dict[str, object]:
@@ -43,7 +58,7 @@ def _shape(defs: dg.Definitions) -> dict[str, object]:
             "deps": sorted(d.asset_key.to_user_string() for d in spec.deps),
             "group": spec.group_name,
             "kinds": sorted(spec.kinds),
-            "partitions": spec.partitions_def.name if spec.partitions_def else None,
+            "partitions": _partitions(spec.partitions_def),
             "values_in": graph.get(spec.key).io_manager_key if spec.key in VALUED else None,
         }
     checks = {
@@ -57,6 +72,12 @@ def _shape(defs: dg.Definitions) -> dict[str, object]:
         "assets": assets,
         "checks": checks,
         "job": sorted(k.to_user_string() for k in job.asset_layer.selected_asset_keys),
+        "slice_jobs": {
+            name: sorted(
+                k.to_user_string() for k in defs.resolve_job_def(name).asset_layer.selected_asset_keys
+            )
+            for name in ("plan_slices_job", "migrate_slices_job")
+        },
         "executor": job.executor_def.name,
         "schedule": [
             schedule.cron_schedule,

@@ -86,7 +86,11 @@ def test_follow_mode_is_off_by_default_and_the_night_keeps_the_collections_not_f
     )
     night = on.resolve_schedule_def("nightly_sync_schedule").evaluate_tick(context).run_requests
 
-    assert [s.name for s in off.sensors] == ["discover_collections_sensor"]
-    assert [s.name for s in on.sensors] == ["discover_collections_sensor", "follow_sensor"]
+    assert [s.name for s in off.sensors] == ["discover_collections_sensor", "sliced_copy_sensor"]
+    assert [s.name for s in on.sensors] == [
+        "discover_collections_sensor",
+        "sliced_copy_sensor",
+        "follow_sensor",
+    ]
     assert on.resolve_sensor_def("follow_sensor").minimum_interval_seconds == 30
     assert [r.partition_key for r in night] == ["Authors", "Books"]
