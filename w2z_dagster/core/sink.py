@@ -18,14 +18,14 @@ from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 import grpc
-from pymilvus import DataType, MilvusClient, MilvusException
+from pymilvus import DataType, Function, FunctionType, MilvusClient, MilvusException
 from pymilvus.client.types import LoadState
 from pymilvus.exceptions import DataNotMatchException, ParamError, SchemaMismatchRetryableException
 from pymilvus.grpc_gen import schema_pb2
 
 from w2z_dagster.core import fast_paths
 from w2z_dagster.core.compatibility import plan_matches
-from w2z_dagster.core.plan import FieldRole, IndexPlan, MigrationPlan, MilvusField
+from w2z_dagster.core.plan import FieldRole, FunctionPlan, IndexPlan, MigrationPlan, MilvusField
 from w2z_dagster.core.retry import RetryPolicy, grpc_status, is_input_error, is_transient, too_large
 from w2z_dagster.core.uri import REDACTED, redacted, uri_secrets
 
@@ -93,6 +93,9 @@ def _add_field(schema: Any, field: MilvusField) -> None:
         kwargs["is_partition_key"] = True
     if field.description:
         kwargs["description"] = field.description
+    if field.enable_analyzer:
+        kwargs["enable_analyzer"] = True
+        kwargs["analyzer_params"] = field.analyzer_params
     schema.add_field(field.name, DataType[field.data_type], **kwargs)
 
 
@@ -102,6 +105,8 @@ def _described_field(raw: dict[str, Any]) -> MilvusField:
 
     def _int(key: str) -> int | None:
         return int(params[key]) if key in params else None
+
+    analyzer = params.get("analyzer_params")
 
     return MilvusField(
         name=raw["name"],
@@ -113,6 +118,8 @@ def _described_field(raw: dict[str, Any]) -> MilvusField:
         nullable=bool(raw.get("nullable", False)),
         is_primary=bool(raw.get("is_primary", False)),
         is_partition_key=bool(raw.get("is_partition_key", False)),
+        enable_analyzer=str(params.get("enable_analyzer", "")).lower() == "true",
+        analyzer_params=json.loads(analyzer) if isinstance(analyzer, str) else analyzer,
         role=FieldRole.PROPERTY,
         source=None,
         source_type="",
@@ -163,13 +170,32 @@ class MilvusSink:
         return [_described_field(f) for f in described["fields"]]
 
     def describe_indexes(self, target: str) -> list[IndexPlan]:
+        """The target's indexes with the parameters it reports (Lite reports none)."""
         names = self.retry.call(lambda: self.client.list_indexes(target))
         described = [self.retry.call(lambda n=n: self.client.describe_index(target, n)) for n in names]
         return [
             IndexPlan(
-                field=d["field_name"], index_type=d["index_type"], metric=d.get("metric_type", ""), params={}
+                field=d["field_name"],
+                index_type=d["index_type"],
+                metric=_metric(d.get("metric_type")),
+                params={k: d[k] for k in ("bm25_k1", "bm25_b", "M", "efConstruction") if k in d},
             )
             for d in described
+        ]
+
+    def describe_functions(self, target: str) -> list[FunctionPlan]:
+        """The target's BM25 functions, as the plan spells them (no sources: Milvus does not know them)."""
+        described = self.retry.call(lambda: self.client.describe_collection(target))
+        return [
+            FunctionPlan(
+                name=f["name"],
+                input_field=f["input_field_names"][0],
+                output_field=f["output_field_names"][0],
+                sources=(),
+                tokenization="",
+            )
+            for f in described.get("functions") or ()
+            if FunctionType(f["type"]) is FunctionType.BM25
         ]
 
     def ensure_collection(self, plan: MigrationPlan) -> bool:
@@ -178,7 +204,7 @@ class MilvusSink:
             _check_reusable(
                 plan.target, self.retry.call(lambda: self.client.describe_collection(plan.target))
             )
-            differences = plan_matches(plan, self.describe(plan.target))
+            differences = plan_matches(plan, self.describe(plan.target), self.describe_functions(plan.target))
             if differences:
                 raise SinkError(
                     f"target collection '{plan.target}' exists with a different schema ({'; '.join(differences)}): "
@@ -191,13 +217,20 @@ class MilvusSink:
         )
         for field in plan.fields:
             _add_field(schema, field)
+        for function in plan.functions:
+            schema.add_function(
+                Function(
+                    name=function.name,
+                    function_type=FunctionType.BM25,
+                    input_field_names=[function.input_field],
+                    output_field_names=[function.output_field],
+                )
+            )
         index_params = self.client.prepare_index_params()
         for index in plan.indexes:
+            metric = {"metric_type": index.metric} if index.metric else {}
             index_params.add_index(
-                field_name=index.field,
-                index_type=index.index_type,
-                metric_type=index.metric,
-                params=index.params,
+                field_name=index.field, index_type=index.index_type, params=index.params, **metric
             )
         self.retry.call(
             lambda: self.client.create_collection(
@@ -321,7 +354,7 @@ class MilvusSink:
     def _write_schema(self, target: str, row: dict[str, Any]) -> dict[str, Any]:
         """The described target, fetched again when the rows stop matching it (a recreated target)."""
         described = self._write_schemas.get(target)
-        if described is None or {f["name"] for f in described["fields"]} != set(row):
+        if described is None or _written_names(described) != set(row):
             described = self.retry.call(lambda: self.client.describe_collection(target))
             self._write_schemas[target] = described
         return described
@@ -548,6 +581,16 @@ class MilvusSink:
 
 
 _LEVEL_NAMES = {0: "Strong", 1: "Session", 2: "Bounded", 3: "Eventually", 4: "Customized"}
+
+
+def _written_names(described: dict[str, Any]) -> set[str]:
+    """The fields a row carries: all but the BM25 outputs, which Milvus fills itself."""
+    return {f["name"] for f in described["fields"] if not f.get("is_function_output")}
+
+
+def _metric(described: str | None) -> str:
+    """A scalar index reports metric NONE (Lite) or nothing; the plan spells it empty."""
+    return "" if described in (None, "", "NONE") else described
 
 
 def _level_name(described: dict[str, Any]) -> str:

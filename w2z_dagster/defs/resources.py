@@ -105,6 +105,11 @@ class ZillizResource(dg.ConfigurableResource):
     vector_dimensions: str = Field(
         "", description="`name=dim,...` for vectors no object has yet (W2Z_VECTOR_DIMENSIONS)."
     )
+    search_indexes: bool = Field(
+        True,
+        description="Carry keyword search (BM25) and filter indexes (W2Z_SEARCH_INDEXES); false for a "
+        "target older than Milvus 2.5.",
+    )
     dead_letter_dir: str | None = Field(
         None,
         description="Where objects the target cannot hold are kept: a path or object-store URL every run "
@@ -131,7 +136,11 @@ class ZillizResource(dg.ConfigurableResource):
     def plan(self, schema: CollectionSchema) -> MigrationPlan:
         """The mapping of `schema` onto this target, with the user's mapping choices."""
         options = MappingOptions.from_settings(
-            self.store_blobs, self.missing_vector, self.max_vector_fields, self.vector_dimensions
+            self.store_blobs,
+            self.missing_vector,
+            self.max_vector_fields,
+            self.vector_dimensions,
+            search_indexes=self.search_indexes,
         )
         return build_plan(schema, self.target_profile(), options)
 
@@ -185,6 +194,7 @@ def resources_from_settings(
             missing_vector=settings.missing_vector,
             max_vector_fields=settings.max_vector_fields,
             vector_dimensions=settings.vector_dimensions,
+            search_indexes=settings.search_indexes,
             dead_letter_dir=settings.dead_letter_dir,
             **shared,
         ),

@@ -69,7 +69,11 @@ def verify(
         identity,
         content,
         check_schema(
-            schema, plan, target, sink.describe_indexes(plan.target) if target is not None else None
+            schema,
+            plan,
+            target,
+            sink.describe_indexes(plan.target) if target is not None else None,
+            sink.describe_functions(plan.target) if target is not None else (),
         ),
         check_search_parity(source, sink, schema, plan, queries, target, options),
         check_rejects(dead_letters_in(dead_letters), options.listed),
