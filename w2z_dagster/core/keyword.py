@@ -20,11 +20,42 @@ KEYWORD_TEXT_FIELD = "w2z_text"
 SPARSE_FIELD = "w2z_bm25"
 
 EN_STOPWORDS = (
-    "a an and are as at be but by for if in into is it no not of on or such that the their then there "
-    "these they this to was will with"
-).split()
+    "a",
+    "an",
+    "and",
+    "are",
+    "as",
+    "at",
+    "be",
+    "but",
+    "by",
+    "for",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "no",
+    "not",
+    "of",
+    "on",
+    "or",
+    "such",
+    "that",
+    "the",
+    "their",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "to",
+    "was",
+    "will",
+    "with",
+)
 """Weaviate's `en` preset (`adapters/repos/db/inverted/stopwords/presets.go`), Lucene's English list."""
-STOPWORD_PRESETS: dict[str, tuple[str, ...]] = {"en": tuple(EN_STOPWORDS), "none": ()}
+STOPWORD_PRESETS: dict[str, tuple[str, ...]] = {"en": EN_STOPWORDS, "none": ()}
 
 
 class AnalyzerRule(NamedTuple):

@@ -125,6 +125,9 @@ class FakeSink:
     def describe_indexes(self, target: str) -> list[Any]:
         return list(self.plan.indexes)
 
+    def describe_functions(self, target: str) -> list[Any]:
+        return list(self.plan.functions)
+
     def _of(self, tenant: str | None) -> list[dict[str, Any]]:
         return [r for k, r in sorted(self.rows.items()) if tenant is None or r["tenant"] == tenant]
 
@@ -308,7 +311,7 @@ def test_schema_reports_exactly_one_problem_per_fault(label: str, corrupt: Any, 
     schema = _schema()
     plan = _plan(schema)
 
-    result = check_schema(schema, plan, corrupt(list(plan.fields)))
+    result = check_schema(schema, plan, corrupt(list(plan.fields)), functions=plan.functions)
 
     assert not result.passed
     assert result.numbers["problems"] == 1
@@ -320,7 +323,7 @@ def test_schema_passes_an_exact_or_roomier_target() -> None:
     plan = _plan(schema)
     roomier = [f.model_copy(update={"max_length": 65_535}) if f.name == "title" else f for f in plan.fields]
 
-    result = check_schema(schema, plan, roomier, list(plan.indexes))
+    result = check_schema(schema, plan, roomier, list(plan.indexes), plan.functions)
 
     assert result.passed, result.mismatches
     assert result.numbers == {
@@ -329,6 +332,8 @@ def test_schema_passes_an_exact_or_roomier_target() -> None:
         "fields_checked": len(plan.fields),
         "problems": 0,
         "metric_checked": True,
+        "indexes_checked": len(plan.indexes),
+        "functions_checked": 1,
     }
 
 
@@ -337,10 +342,29 @@ def test_schema_reports_a_wrong_metric_when_indexes_are_known() -> None:
     plan = _plan(schema)
     indexes = [i.model_copy(update={"metric": "IP"}) if i.field == "body" else i for i in plan.indexes]
 
-    result = check_schema(schema, plan, list(plan.fields), indexes)
+    result = check_schema(schema, plan, list(plan.fields), indexes, plan.functions)
 
     assert [(m["field"], m["weaviate"], m["milvus"]) for m in result.mismatches] == [
         ("body", "metric COSINE", "metric IP")
+    ]
+
+
+def test_schema_reports_a_keyword_search_the_target_cannot_run() -> None:
+    schema = _schema()
+    plan = _plan(schema)
+    indexes = [
+        i.model_copy(update={"index_type": "BITMAP"} if i.field == "title" else {"params": {"bm25_k1": 1.0}})
+        if i.field in ("title", "w2z_bm25")
+        else i
+        for i in plan.indexes
+    ]
+
+    result = check_schema(schema, plan, list(plan.fields), indexes)
+
+    assert [(m["field"], m["weaviate"], m["milvus"], m["detail"]) for m in result.mismatches] == [
+        ("title", "index INVERTED", "index BITMAP", "index type differs"),
+        ("w2z_bm25", "bm25_k1 1.2", "bm25_k1 1.0", "bm25_k1 differs"),
+        ("w2z_bm25", "keyword search on title", "no BM25 function", "BM25 function from 'w2z_text' missing"),
     ]
 
 
@@ -352,17 +376,18 @@ def test_schema_fails_without_a_target_and_for_a_property_the_plan_lost() -> Non
     )
 
     assert check_schema(schema, plan, None).mismatches[0]["detail"] == "target collection does not exist"
-    assert check_schema(grown, plan, list(plan.fields)).mismatches == [
+    assert check_schema(grown, plan, list(plan.fields), functions=plan.functions).mismatches == [
         {"field": "", "weaviate": "property new", "milvus": "", "detail": "not mapped"}
     ]
 
 
 def test_metric_not_checked_is_said_not_assumed() -> None:
     schema = _schema()
-    result = check_schema(schema, _plan(schema), list(_plan(schema).fields))
+    plan = _plan(schema)
+    result = check_schema(schema, plan, list(plan.fields), functions=plan.functions)
     assert result.passed
     assert result.numbers["metric_checked"] is False
-    assert "index metric not checked" in result.summary
+    assert "indexes not checked" in result.summary
 
 
 # --- rejects -----------------------------------------------------------------------------------------
