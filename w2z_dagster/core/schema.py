@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -121,6 +121,23 @@ class CollectionSchema(BaseModel):
     tenants: tuple[TenantSpec, ...] = ()
     object_count: int = 0
     counts_by_tenant: dict[str, int] = Field(default_factory=dict)
+
+
+class HybridQuery(BaseModel):
+    """One hybrid search as both sides run it: keyword text, query vector, their weight and fusion.
+
+    `alpha` weighs the vector side (1: vector only), as Weaviate's `alpha` does; `fusion` is Weaviate's
+    relativeScoreFusion (`relative`) or rankedFusion (`ranked`).
+    """
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    text: str
+    vector: Any
+    target: str
+    properties: tuple[str, ...]
+    alpha: float = 0.5
+    fusion: Literal["relative", "ranked"] = "relative"
 
 
 def to_millis(moment: datetime | None) -> int:

@@ -18,7 +18,16 @@ from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 import grpc
-from pymilvus import DataType, Function, FunctionType, MilvusClient, MilvusException
+from pymilvus import (
+    AnnSearchRequest,
+    DataType,
+    Function,
+    FunctionType,
+    MilvusClient,
+    MilvusException,
+    RRFRanker,
+    WeightedRanker,
+)
 from pymilvus.client.types import LoadState
 from pymilvus.exceptions import DataNotMatchException, ParamError, SchemaMismatchRetryableException
 from pymilvus.grpc_gen import schema_pb2
@@ -27,6 +36,7 @@ from w2z_dagster.core import fast_paths
 from w2z_dagster.core.compatibility import plan_matches
 from w2z_dagster.core.plan import FieldRole, FunctionPlan, IndexPlan, MigrationPlan, MilvusField
 from w2z_dagster.core.retry import RetryPolicy, grpc_status, is_input_error, is_transient, too_large
+from w2z_dagster.core.schema import HybridQuery
 from w2z_dagster.core.uri import REDACTED, redacted, uri_secrets
 
 STRONG = "Strong"
@@ -124,6 +134,12 @@ def _described_field(raw: dict[str, Any]) -> MilvusField:
         source=None,
         source_type="",
     )
+
+
+KEYWORD_GROUP_LIMIT = 1000
+"""Matches each keyword group answers when several are summed."""
+HYBRID_SET_LIMIT = 100
+"""Results each search of a hybrid contributes at least, as Weaviate's QUERY_HYBRID_MAXIMUM_RESULTS."""
 
 
 class Packed(NamedTuple):
@@ -572,6 +588,81 @@ class MilvusSink:
             )
         )
         return [dict(h["entity"]) for h in hits[0]]
+
+    def keyword_search(
+        self, plan: MigrationPlan, text: str, k: int, tenant: str | None
+    ) -> list[tuple[str, float]]:
+        """BM25 over every keyword group, scores summed as Weaviate sums its properties' (keys, best first).
+
+        Scores are taken by magnitude: Milvus Lite reports a BM25 score as a negative distance. With
+        several groups each answers KEYWORD_GROUP_LIMIT, so a sum is not cut short by one group's k.
+        """
+        if not plan.functions or not self._loaded(plan.target):
+            return []
+        pk = plan.field_by_role(FieldRole.ID).name
+        limit = k if len(plan.functions) == 1 else max(k, KEYWORD_GROUP_LIMIT)
+        scores: dict[str, float] = {}
+        for function in plan.functions:
+            hits = self.retry.call(
+                lambda f=function: self.client.search(
+                    plan.target,
+                    data=[text],
+                    anns_field=f.output_field,
+                    limit=limit,
+                    filter=self._tenant_filter(plan, tenant),
+                    search_params={"metric_type": "BM25"},
+                    output_fields=[pk],
+                    consistency_level=STRONG,
+                )
+            )
+            for hit in hits[0]:
+                key = str(hit["entity"][pk])
+                scores[key] = scores.get(key, 0.0) + abs(float(hit["distance"]))
+        return sorted(scores.items(), key=lambda item: -item[1])[:k]
+
+    def hybrid_search(
+        self, plan: MigrationPlan, field: str, query: HybridQuery, k: int, tenant: str | None
+    ) -> list[tuple[str, float]]:
+        """Weaviate's hybrid as Milvus `hybrid_search`: the vector request and one BM25 request per
+        keyword group, fused by WeightedRanker (alpha on the vector, 1 - alpha shared by the keyword
+        requests) for relativeScoreFusion or RRFRanker(60) for rankedFusion (keys, best first)."""
+        if not self._loaded(plan.target):
+            return []
+        pk = plan.field_by_role(FieldRole.ID).name
+        where = self._tenant_filter(plan, tenant)
+        limit = max(k, HYBRID_SET_LIMIT)
+        index = plan.index_for(field)
+        requests = [
+            AnnSearchRequest(
+                data=[list(query.vector)],
+                anns_field=field,
+                param={"metric_type": index.metric} if index else {},
+                limit=limit,
+                expr=where or None,
+            )
+        ]
+        requests += [
+            AnnSearchRequest(
+                data=[query.text],
+                anns_field=f.output_field,
+                param={"metric_type": "BM25"},
+                limit=limit,
+                expr=where or None,
+            )
+            for f in plan.functions
+        ]
+        keyword_weight = (1 - query.alpha) / max(len(plan.functions), 1)
+        ranker = (
+            RRFRanker(60)
+            if query.fusion == "ranked"
+            else WeightedRanker(query.alpha, *[keyword_weight] * len(plan.functions))
+        )
+        hits = self.retry.call(
+            lambda: self.client.hybrid_search(
+                plan.target, requests, ranker, limit=k, output_fields=[pk], consistency_level=STRONG
+            )
+        )
+        return [(str(h["entity"][pk]), float(h["distance"])) for h in hits[0]]
 
     def drop(self, target: str) -> None:
         self._loaded_targets.discard(target)

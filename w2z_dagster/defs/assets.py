@@ -2,6 +2,7 @@
 
 import time
 from collections.abc import Iterator
+from typing import Literal
 
 import dagster as dg
 from pydantic import Field
@@ -266,6 +267,22 @@ class VerificationConfig(dg.Config):
     min_recall: float = Field(
         0.9, ge=0.0, le=1.0, description="Mean recall@k each vector field must reach in Milvus."
     )
+    min_keyword_overlap: float = Field(
+        0.8,
+        ge=0.0,
+        le=1.0,
+        description="Mean top-k overlap Milvus BM25 search must reach with Weaviate bm25.",
+    )
+    min_hybrid_overlap: float = Field(
+        0.8,
+        ge=0.0,
+        le=1.0,
+        description="Mean top-k overlap Milvus hybrid_search must reach with Weaviate hybrid.",
+    )
+    hybrid_alpha: float = Field(0.5, ge=0.0, le=1.0, description="Hybrid parity's weight on the vector side.")
+    hybrid_fusion: Literal["relative", "ranked"] = Field(
+        "relative", description="Hybrid parity's fusion: relativeScoreFusion or rankedFusion."
+    )
 
 
 @dg.asset(
@@ -300,6 +317,10 @@ def verification_report(
         search_queries=config.search_queries,
         k=config.k,
         min_recall=config.min_recall,
+        min_keyword_overlap=config.min_keyword_overlap,
+        min_hybrid_overlap=config.min_hybrid_overlap,
+        hybrid_alpha=config.hybrid_alpha,
+        hybrid_fusion=config.hybrid_fusion,
     )
     with weaviate.open(plan is not None and plan.reads_blobs) as source, zilliz.open() as sink:
         if plan is None:

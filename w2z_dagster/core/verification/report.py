@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -11,9 +11,21 @@ IDENTITY = "identity"
 CONTENT = "content"
 SCHEMA = "schema"
 SEARCH_PARITY = "search_parity"
+KEYWORD_PARITY = "keyword_parity"
+HYBRID_PARITY = "hybrid_parity"
 REJECTS = "rejects"
 DUPLICATES = "duplicates"
-CHECKS = (COUNTS, IDENTITY, CONTENT, SCHEMA, SEARCH_PARITY, REJECTS, DUPLICATES)
+CHECKS = (
+    COUNTS,
+    IDENTITY,
+    CONTENT,
+    SCHEMA,
+    SEARCH_PARITY,
+    KEYWORD_PARITY,
+    HYBRID_PARITY,
+    REJECTS,
+    DUPLICATES,
+)
 
 
 class CheckResult(BaseModel):
@@ -49,6 +61,10 @@ class VerifyOptions(BaseModel):
     search_queries: int = Field(10, ge=0)
     k: int = Field(10, ge=1)
     min_recall: float = Field(0.9, ge=0.0, le=1.0)
+    min_keyword_overlap: float = Field(0.8, ge=0.0, le=1.0)
+    min_hybrid_overlap: float = Field(0.8, ge=0.0, le=1.0)
+    hybrid_alpha: float = Field(0.5, ge=0.0, le=1.0)
+    hybrid_fusion: Literal["relative", "ranked"] = "relative"
     listed: int = Field(20, ge=0, description="How many mismatches each check lists; all are counted.")
 
 

@@ -534,7 +534,7 @@ def test_content_flags_a_changed_row_and_every_dead_letter(tmp_path: Any) -> Non
 
 def test_search_parity_fails_below_the_threshold_and_lists_the_failing_queries() -> None:
     schema, plan, source, sink = _pair(20)
-    queries = [Query(None, _uuid(i), _object(i).vectors) for i in (3, 8)]
+    queries = [Query(None, _uuid(i), _object(i).vectors, _object(i).properties) for i in (3, 8)]
     first_agrees = iter([True, False])
     search = sink.search
     sink.search = lambda *args: search(*args) if next(first_agrees) else []
