@@ -281,7 +281,9 @@ class VerificationConfig(dg.Config):
     )
     hybrid_alpha: float = Field(0.5, ge=0.0, le=1.0, description="Hybrid parity's weight on the vector side.")
     hybrid_fusion: Literal["relative", "ranked"] = Field(
-        "relative", description="Hybrid parity's fusion: relativeScoreFusion or rankedFusion."
+        "ranked",
+        description="Hybrid parity's fusion: rankedFusion (RRF, which Milvus reproduces) or "
+        "relativeScoreFusion (Milvus's WeightedRanker normalises differently: docs/verification.md).",
     )
 
 

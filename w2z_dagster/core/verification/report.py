@@ -64,7 +64,7 @@ class VerifyOptions(BaseModel):
     min_keyword_overlap: float = Field(0.8, ge=0.0, le=1.0)
     min_hybrid_overlap: float = Field(0.8, ge=0.0, le=1.0)
     hybrid_alpha: float = Field(0.5, ge=0.0, le=1.0)
-    hybrid_fusion: Literal["relative", "ranked"] = "relative"
+    hybrid_fusion: Literal["relative", "ranked"] = "ranked"
     listed: int = Field(20, ge=0, description="How many mismatches each check lists; all are counted.")
 
 
