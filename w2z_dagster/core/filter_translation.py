@@ -490,7 +490,9 @@ class _Translator:
         if op in ("Equal", "NotEqual"):
             if len(values) != 1:
                 raise FilterError(f"{op} on {target.label} takes one value; use ContainsAny for several")
-            core = f"array_contains({name}, {values[0]})" if target.array else f"{name} == {values[0]}"
+            # Milvus Lite 3.2 cannot parse a negative number as array_contains' argument unless parenthesized.
+            element = f"({values[0]})" if values[0].startswith("-") else values[0]
+            core = f"array_contains({name}, {element})" if target.array else f"{name} == {values[0]}"
             inverse = f"not {core}" if target.array else f"{name} != {values[0]}"
             return _flip(_Leaf(name, core, inverse)) if op == "NotEqual" else _Leaf(name, core, inverse)
         if op in _RANGES:

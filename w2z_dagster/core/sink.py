@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
@@ -54,6 +54,10 @@ log = logging.getLogger(__name__)
 
 class SinkError(RuntimeError):
     """A target problem the user must fix; the message says what and how."""
+
+
+class ExpressionRefused(SinkError):
+    """Milvus refused a filter expression: a gap of the translation, not a fault of the copy."""
 
 
 def connect(uri: str, token: str | None, database: str) -> MilvusClient:
@@ -571,22 +575,32 @@ class MilvusSink:
             self.retry.call(lambda: self.client.delete(plan.target, ids=list(keys)))
 
     def search(
-        self, plan: MigrationPlan, field: str, vector: Sequence[float], k: int, tenant: str | None
+        self,
+        plan: MigrationPlan,
+        field: str,
+        vector: Sequence[float],
+        k: int,
+        tenant: str | None,
+        expression: str | None = None,
     ) -> list[dict[str, Any]]:
+        """`expression`, when given, is the whole filter (a translated one carries its tenant condition)."""
         pk = plan.field_by_role(FieldRole.ID).name
         if not self._loaded(plan.target):
             return []
-        hits = self.retry.call(
-            lambda: self.client.search(
+        condition = self._tenant_filter(plan, tenant) if expression is None else expression
+
+        def call() -> Any:
+            return self.client.search(
                 plan.target,
                 data=[list(vector)],
                 anns_field=field,
                 limit=k,
-                filter=self._tenant_filter(plan, tenant),
+                filter=condition,
                 output_fields=[pk],
                 consistency_level=STRONG,
             )
-        )
+
+        hits = self.retry.call(call) if expression is None else self._filtered(expression, call)
         return [dict(h["entity"]) for h in hits[0]]
 
     def keyword_search(
@@ -663,6 +677,41 @@ class MilvusSink:
             )
         )
         return [(str(h["entity"][pk]), float(h["distance"])) for h in hits[0]]
+
+    def matching(self, plan: MigrationPlan, expression: str, limit: int) -> list[str]:
+        """The bare Weaviate UUIDs of at most `limit` rows passing the expression, read Strong."""
+        if not self._loaded(plan.target):
+            return []
+        role = FieldRole.UUID if plan.multi_tenant else FieldRole.ID
+        name = plan.field_by_role(role).name
+        rows = self._filtered(
+            expression,
+            lambda: self.client.query(
+                plan.target, filter=expression, output_fields=[name], limit=limit, consistency_level=STRONG
+            ),
+        )
+        return [str(r[name]) for r in rows]
+
+    def count_matching(self, plan: MigrationPlan, expression: str) -> int:
+        if not self._loaded(plan.target):
+            return 0
+        result = self._filtered(
+            expression,
+            lambda: self.client.query(
+                plan.target, filter=expression, output_fields=["count(*)"], consistency_level=STRONG
+            ),
+        )
+        return int(result[0]["count(*)"])
+
+    def _filtered(self, expression: str, call: Callable[[], Any]) -> Any:
+        """A read under a caller's expression; an error that retrying cannot cure is reported as the
+        expression's, so a translation gap shows Milvus's own message instead of failing the caller."""
+        try:
+            return self.retry.call(call)
+        except MilvusException as exc:
+            if is_transient(exc):
+                raise
+            raise ExpressionRefused(f"Milvus refused the expression {expression}: {_reason(exc)}") from None
 
     def drop(self, target: str) -> None:
         self._loaded_targets.discard(target)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import uuid as uuid_lib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
@@ -315,15 +315,23 @@ class WeaviateSource:
         return sorted((self._to_source(o, tenant, ref_props) for o in objects), key=lambda o: o.uuid)
 
     def near_vector(
-        self, name: str, tenant: str | None, vector: Sequence[float], target: str, k: int
+        self,
+        name: str,
+        tenant: str | None,
+        vector: Sequence[float],
+        target: str,
+        k: int,
+        where: Mapping[str, Any] | None = None,
     ) -> list[tuple[str, float]]:
-        """The `k` nearest objects with Weaviate's distance to each, nearest first."""
+        """The `k` nearest objects (passing the `where` filter, if given) with Weaviate's distance to each."""
         target_vector = None if target == LEGACY_VECTOR else target
+        filters = None if where is None else filter_from_where(where)
         result = self.retry.call(
             lambda: self._collection(name, tenant).query.near_vector(
                 near_vector=list(vector),
                 limit=k,
                 target_vector=target_vector,
+                filters=filters,
                 return_properties=[],
                 return_metadata=MetadataQuery(distance=True),
             )
@@ -362,6 +370,67 @@ class WeaviateSource:
             )
         )
         return [(str(o.uuid), float(o.metadata.score or 0.0)) for o in result.objects]
+
+    def class_json(self, name: str) -> dict[str, Any]:
+        """The class JSON as Weaviate reports it: tokenization and index flags the schema model omits."""
+        return _class_json(self.retry.call(lambda: self.client.collections.export_config(name)))
+
+    def matching(self, name: str, tenant: str | None, where: Mapping[str, Any], limit: int) -> list[str]:
+        """UUIDs of at most `limit` objects passing the filter (a cursor cannot be combined with one)."""
+        filters = filter_from_where(where)
+        result = self.retry.call(
+            lambda: self._collection(name, tenant).query.fetch_objects(
+                filters=filters, limit=limit, return_properties=[]
+            )
+        )
+        return [str(o.uuid) for o in result.objects]
+
+    def count_matching(self, name: str, tenant: str | None, where: Mapping[str, Any]) -> int:
+        filters = filter_from_where(where)
+        result = self.retry.call(
+            lambda: self._collection(name, tenant).aggregate.over_all(filters=filters, total_count=True)
+        )
+        return int(result.total_count or 0)
+
+
+_FILTER_METHODS = {
+    "Equal": "equal",
+    "NotEqual": "not_equal",
+    "GreaterThan": "greater_than",
+    "GreaterThanEqual": "greater_or_equal",
+    "LessThan": "less_than",
+    "LessThanEqual": "less_or_equal",
+    "Like": "like",
+    "IsNull": "is_none",
+    "ContainsAny": "contains_any",
+    "ContainsAll": "contains_all",
+    "ContainsNone": "contains_none",
+}
+
+
+def filter_from_where(where: Mapping[str, Any]) -> Any:
+    """A REST `where` filter on ids and plain properties as the v4 client's `Filter`.
+
+    The core draws filters as `where` JSON (what `filter_translation` reads too); this is the way back for
+    the queries verification sends. Dates (`valueDate`) go as datetimes, as the client sends them.
+    """
+    operator = where["operator"]
+    if operator in ("And", "Or", "Not"):
+        parts = [filter_from_where(w) for w in where["operands"]]
+        if operator == "Not":
+            return Filter.not_(parts[0] if len(parts) == 1 else Filter.any_of(parts))
+        return Filter.all_of(parts) if operator == "And" else Filter.any_of(parts)
+    (path,) = where["path"]
+    key = next(k for k in where if k.startswith("value"))
+    value = where[key]
+    if key.startswith("valueDate"):
+        value = (
+            [dt.datetime.fromisoformat(v) for v in value]
+            if isinstance(value, list)
+            else (dt.datetime.fromisoformat(value))
+        )
+    target = Filter.by_id() if path in ("id", "_id") else Filter.by_property(path)
+    return getattr(target, _FILTER_METHODS[operator])(value)
 
 
 @contextmanager

@@ -285,6 +285,15 @@ class VerificationConfig(dg.Config):
         description="Hybrid parity's fusion: rankedFusion (RRF, which Milvus reproduces) or "
         "relativeScoreFusion (Milvus's WeightedRanker normalises differently: docs/verification.md).",
     )
+    filtered_queries: int = Field(
+        10, ge=0, description="Query objects (of search_queries) whose values become filtered-parity filters."
+    )
+    min_filtered_recall: float = Field(
+        1.0,
+        ge=0.0,
+        le=1.0,
+        description="Mean recall@k under a translated filter each vector field must reach.",
+    )
 
 
 @dg.asset(
@@ -323,6 +332,8 @@ def verification_report(
         min_hybrid_overlap=config.min_hybrid_overlap,
         hybrid_alpha=config.hybrid_alpha,
         hybrid_fusion=config.hybrid_fusion,
+        filtered_queries=config.filtered_queries,
+        min_filtered_recall=config.min_filtered_recall,
     )
     with weaviate.open(plan is not None and plan.reads_blobs) as source, zilliz.open() as sink:
         if plan is None:

@@ -1,6 +1,6 @@
 """The verification checks as Dagster asset checks: one result per check, per collection partition.
 
-They are evaluated inside `verification_report` (one read of both databases serves them all) and carry
+They are evaluated inside `verification_report` (one read of both databases serves all of them) and carry
 the partitions definition, so the catalog keeps a verdict per collection instead of only the latest one.
 Counts, identity and duplicates are blocking: a copy with missing, extra or doubled objects fails its run.
 """
@@ -16,6 +16,7 @@ from w2z_dagster.core.verification.report import (
     CONTENT,
     COUNTS,
     DUPLICATES,
+    FILTERED_PARITY,
     HYBRID_PARITY,
     IDENTITY,
     KEYWORD_PARITY,
@@ -45,6 +46,9 @@ DESCRIPTIONS = {
     REJECTS: "No object was dead-lettered by the last migration.",
     DUPLICATES: "Milvus count(*) equals the number of distinct keys per tenant: no key is held twice "
     "(a real Milvus keeps both rows of a re-inserted key; every other read shows one).",
+    FILTERED_PARITY: "Filters drawn from sampled objects' own values (equality, range, ids), translated "
+    "by w2z translate-filter's translator, pass the same objects on both sides, and a near-vector search "
+    "under each finds the same neighbours at the minimum filtered recall (ties at the k-th count as found).",
 }
 
 # Partitioned asset checks are a preview API in Dagster 1.13, chosen knowingly (a verdict per collection);

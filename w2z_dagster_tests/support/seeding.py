@@ -23,7 +23,16 @@ from w2z_dagster.defs.io_managers import CATALOG, CatalogIOManager
 from w2z_dagster.defs.partitions import collections_partitions
 from w2z_dagster.defs.resources import WeaviateResource, ZillizResource
 
-ALL_CHECKS = {"counts", "identity", "content", "schema", "search_parity", "rejects", "duplicates"}
+ALL_CHECKS = {
+    "counts",
+    "identity",
+    "content",
+    "schema",
+    "search_parity",
+    "rejects",
+    "duplicates",
+    "filtered_parity",
+}
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 
 ARTICLE_PROPERTIES = [

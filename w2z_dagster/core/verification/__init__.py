@@ -18,6 +18,7 @@ from w2z_dagster.core.tenants import tenants_to_read
 from w2z_dagster.core.verification.content import check_content
 from w2z_dagster.core.verification.counts import check_counts
 from w2z_dagster.core.verification.duplicates import check_duplicates
+from w2z_dagster.core.verification.filtered_parity import check_filtered_parity
 from w2z_dagster.core.verification.hybrid_parity import check_hybrid_parity
 from w2z_dagster.core.verification.identity import scan_identity
 from w2z_dagster.core.verification.keyword_parity import check_keyword_parity
@@ -84,5 +85,6 @@ def verify(
         check_duplicates(
             sink, schema, plan, counts.numbers["milvus"], identity.numbers["milvus"], options.listed
         ),
+        check_filtered_parity(source, sink, schema, plan, queries, target, options),
     ]
     return VerificationReport(collection=schema.name, checks=checks)

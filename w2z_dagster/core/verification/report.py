@@ -15,6 +15,7 @@ KEYWORD_PARITY = "keyword_parity"
 HYBRID_PARITY = "hybrid_parity"
 REJECTS = "rejects"
 DUPLICATES = "duplicates"
+FILTERED_PARITY = "filtered_parity"
 CHECKS = (
     COUNTS,
     IDENTITY,
@@ -25,6 +26,7 @@ CHECKS = (
     HYBRID_PARITY,
     REJECTS,
     DUPLICATES,
+    FILTERED_PARITY,
 )
 
 
@@ -65,6 +67,10 @@ class VerifyOptions(BaseModel):
     min_hybrid_overlap: float = Field(0.8, ge=0.0, le=1.0)
     hybrid_alpha: float = Field(0.5, ge=0.0, le=1.0)
     hybrid_fusion: Literal["relative", "ranked"] = "ranked"
+    filtered_queries: int = Field(
+        10, ge=0, description="Query objects filters are drawn from (of search_queries)."
+    )
+    min_filtered_recall: float = Field(1.0, ge=0.0, le=1.0)
     listed: int = Field(20, ge=0, description="How many mismatches each check lists; all are counted.")
 
 

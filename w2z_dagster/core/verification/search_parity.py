@@ -40,7 +40,8 @@ def tied_with_kth(neighbours: Sequence[tuple[str, float]], k: int) -> list[str]:
     return [uuid for uuid, distance in neighbours if abs(distance - boundary) <= tolerance]
 
 
-def _unsearchable(field: MilvusField, target: Sequence[MilvusField] | None, dim: int) -> str:
+def unsearchable(field: MilvusField, target: Sequence[MilvusField] | None, dim: int) -> str:
+    """Why the target cannot answer a search on `field` with `dim`-dimensional vectors; empty if it can."""
     actual = next((f for f in target or () if f.name == field.name), None)
     if actual is None:
         return "field absent from the target"
@@ -81,7 +82,7 @@ def check_search_parity(
             vector = query.vectors.get(field.source)
             if vector is None or len(vector) == 0:
                 continue
-            problem = _unsearchable(field, target, len(vector))
+            problem = unsearchable(field, target, len(vector))
             if problem:
                 below.add({"field": field.name, "detail": f"not searchable: {problem}"})
                 break

@@ -16,7 +16,7 @@ import dagster as dg
 import pytest
 import weaviate
 from pymilvus import MilvusClient
-from weaviate.classes.config import Configure, DataType, Property, Tokenization
+from weaviate.classes.config import Configure, DataType, Property, ReferenceProperty, Tokenization
 from weaviate.classes.data import DataObject
 from weaviate.classes.query import Filter
 from weaviate.classes.tenants import Tenant
@@ -53,6 +53,8 @@ PROPERTIES = [
     Property(name="u", data_type=DataType.UUID),
     Property(name="us", data_type=DataType.UUID_ARRAY),
     Property(name="like", data_type=DataType.INT),
+    Property(name="ms", data_type=DataType.INT_ARRAY),
+    Property(name="ys", data_type=DataType.NUMBER_ARRAY),
 ]
 ROWS: list[dict[str, Any]] = [
     {
@@ -70,6 +72,8 @@ ROWS: list[dict[str, Any]] = [
         "u": U[0],
         "us": [U[0], U[1]],
         "like": 10,
+        "ms": [-3, 4],
+        "ys": [-2.5],
     },
     {
         "text": "green apple pie",
@@ -101,7 +105,14 @@ ROWS: list[dict[str, Any]] = [
         "us": [U[2]],
     },
     {"n": 4},
-    {"text": 'say "hi" \\ 50% a_b', "texts": ["50%", "a_b"], "n": -5, "x": -1.25},
+    {
+        "text": 'say "hi" \\ 50% a_b',
+        "texts": ["50%", "a_b"],
+        "n": -5,
+        "x": -1.25,
+        "ms": [-(2**40)],
+        "ys": [-2.5, 0.25],
+    },
 ]
 
 P = Filter.by_property
@@ -143,6 +154,15 @@ CASES = [
     Case("int[] not equal", P("ns").not_equal(2), [2, 3, 4]),
     Case("int[] contains all", P("ns").contains_all([2, 3]), [1]),
     Case("int[] contains none", P("ns").contains_none([3]), [0, 3, 4]),
+    Case("int[] equal a negative", P("ms").equal(-(2**40)), [4]),
+    Case("int[] not equal a negative", P("ms").not_equal(-3), [1, 2, 3, 4]),
+    Case("int[] contains any negatives", P("ms").contains_any([-3, -(2**40)]), [0, 4]),
+    Case("int[] contains all with a negative", P("ms").contains_all([-3, 4]), [0]),
+    Case("number[] equal a negative", P("ys").equal(-2.5), [0, 4]),
+    Case("number[] contains none of a negative", P("ys").contains_none([-2.5]), [1, 2, 3]),
+    Case("int equal a negative", P("n").equal(-5), [4]),
+    Case("int contains any with a negative", P("n").contains_any([-5, 1]), [0, 4]),
+    Case("number greater than a negative", P("x").greater_than(-2.0), [0, 1, 2, 4]),
     Case("number equal", P("x").equal(2.5), [2]),
     Case("number greater", P("x").greater_than(1.0), [1, 2]),
     Case("number less or equal with an int", P("x").less_or_equal(0), [4]),
@@ -172,6 +192,18 @@ CASES = [
     Case("uuid[] contains none", P("us").contains_none([U[1]]), [2, 3, 4]),
     Case("renamed property", P("like").equal(20), [1]),
     Case("renamed property greater", P("like").greater_than(5), [0, 1]),
+    Case("number is null", P("x").is_none(True), [3]),
+    Case("boolean is null", P("b").is_none(True), [3, 4]),
+    Case("date is null", P("d").is_none(True), [3, 4]),
+    Case("uuid is not null", P("u").is_none(False), [0, 1, 2]),
+    Case("date[] equal", P("ds").equal(_day(6)), [0]),
+    Case("date not equal keeps missing", P("d").not_equal(_day(3)), [0, 1, 3, 4]),
+    Case(
+        "date greater or equal in another zone",
+        P("d").greater_or_equal(dt.datetime(2024, 2, 15, 1, tzinfo=dt.timezone(dt.timedelta(hours=1)))),
+        [1, 2],
+    ),
+    Case("boolean[] contains none", P("bs").contains_none([True]), [2, 3, 4]),
     Case("text is null", P("text").is_none(True), [3]),
     Case("text is not null", P("text").is_none(False), [0, 1, 2, 4]),
     Case("int is null", P("n").is_none(True), []),
@@ -201,6 +233,21 @@ CASES = [
 ]
 
 
+R = Filter.by_ref_count
+LINKS = {0: [1, 2], 1: [0]}
+"""Object 0 references objects 1 and 2, object 1 references object 0 (property `link`)."""
+REFERENCE_CASES = [
+    Case("reference count equal", R("link").equal(2), [0]),
+    Case("reference count greater", R("link").greater_than(0), [0, 1]),
+    Case("no reference counts 0", R("link").equal(0), [2, 3, 4]),
+    Case("reference count not equal", R("link").not_equal(1), [0, 2, 3, 4]),
+    Case("reference count less or equal", R("link").less_or_equal(1), [1, 2, 3, 4]),
+    Case("reference is null", P("link").is_none(True), [2, 3, 4]),
+    Case("reference is not null", P("link").is_none(False), [0, 1]),
+    Case("not of a reference count", Filter.not_(R("link").greater_or_equal(1)), [2, 3, 4]),
+]
+
+
 class Migrated(NamedTuple):
     weaviate: weaviate.WeaviateClient
     milvus: MilvusClient
@@ -226,6 +273,10 @@ def migrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Migrated]:
         everything.data.insert_many(
             [DataObject(properties=row, uuid=IDS[i], vector=[1.0, float(i)]) for i, row in enumerate(ROWS)]
         )
+        everything.config.add_reference(ReferenceProperty(name="link", target_collection="Everything"))
+        for source, targets in LINKS.items():
+            for target in targets:
+                everything.data.reference_add(IDS[source], "link", IDS[target])
         before = everything.query.fetch_object_by_id(IDS[1])
         assert before is not None and before.metadata.last_update_time is not None
         everything.data.update(IDS[1], {"n": 2})
@@ -303,6 +354,17 @@ def test_rest_where_translates_as_the_filter_object(migrated: Migrated, case: Ca
         case.flt, plan, tokenization=tokens
     )
     assert where_from_filter(case.flt)["operator"] == rest["operator"]
+
+
+@pytest.mark.parametrize("case", REFERENCE_CASES, ids=[c.name for c in REFERENCE_CASES])
+def test_reference_counts_and_nulls_return_what_weaviate_returns(migrated: Migrated, case: Case) -> None:
+    """A reference is migrated as its target UUIDs; Weaviate filters it by count (a missing one is 0)."""
+    plan = migrated.plans["Everything"]
+    translation = translate_filter(case.flt, plan)
+    assert translation == translate_filter(where_from_filter(case.flt), plan)
+    wanted = {IDS[i] for i in case.expected}
+    assert _weaviate_uuids(migrated, "Everything", case.flt) == wanted
+    assert _milvus_uuids(migrated, "Everything", translation.filter) == wanted, translation.filter
 
 
 def test_update_time_is_stored_and_translated(migrated: Migrated) -> None:

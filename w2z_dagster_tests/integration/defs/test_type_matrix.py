@@ -18,7 +18,7 @@ from weaviate.classes.tenants import Tenant
 
 from w2z_dagster.defs.resources import ZillizResource
 from w2z_dagster.lib.metadata import CopyMetadataSet
-from w2z_dagster_tests.support.seeding import ASSETS, uuid_of
+from w2z_dagster_tests.support.seeding import ALL_CHECKS, ASSETS, uuid_of
 
 pytestmark = pytest.mark.slow
 
@@ -208,7 +208,7 @@ def test_every_type_arrives_equal_through_the_assets(
     for result in results.values():
         assert result.success
         assert {e.check_name: e.passed for e in result.get_asset_check_evaluations()} == dict.fromkeys(
-            ["counts", "identity", "content", "schema", "search_parity", "rejects", "duplicates"], True
+            ALL_CHECKS, True
         )
     milvus = MilvusClient(milvus_uri)
     single = {r["id"]: r for r in milvus.query("Matrix", filter='id != ""', output_fields=["*"], limit=10)}

@@ -73,6 +73,7 @@ TEXT_CASES: list[tuple[str, Any, str]] = [
     ("text[] not equal", P("tags").not_equal("a"), '(tags is null or not array_contains(tags, "a"))'),
     ("text[] contains all", P("tags").contains_all(["a", "b"]), 'array_contains_all(tags, ["a", "b"])'),
     ("int[] contains any", P("ns").contains_any([1, 2]), "array_contains_any(ns, [1, 2])"),
+    ("int[] equal a negative", P("ns").equal(-3), "array_contains(ns, (-3))"),
     ("int less", P("n").less_than(3), "n < 3"),
     ("int from an integral float", P("n").equal(3.0), "n == 3"),
     ("number from an int", P("x").greater_than(1), "x > 1.0"),

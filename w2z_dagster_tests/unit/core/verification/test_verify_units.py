@@ -441,7 +441,8 @@ def test_rejects_counts_all_and_lists_the_first(n: int, listed: int) -> None:
 def test_a_clean_copy_passes_every_check() -> None:
     schema, plan, source, sink = _pair(30)
 
-    report = verify(source, sink, schema, plan, VerifyOptions(sample_size=10, search_queries=3, k=5))
+    options = VerifyOptions(sample_size=10, search_queries=3, k=5, filtered_queries=0)
+    report = verify(source, sink, schema, plan, options)
 
     assert report.failed == []
     assert report.check("identity").numbers == {
@@ -464,6 +465,7 @@ def test_a_clean_copy_passes_every_check() -> None:
     assert report.check("search_parity").numbers["fields"]["body"]["queries"] == 3
     assert report.check("search_parity").numbers["skipped_fields"] == ["code"]
     assert source.searches == [(None, "body")] * 3
+    assert report.check("filtered_parity").summary == "no query objects: no filter to compare"
 
 
 def test_identity_counts_every_difference_but_lists_only_the_first() -> None:
