@@ -18,21 +18,13 @@ import weaviate.classes.config as wc
 from weaviate.classes.data import DataObject
 from weaviate.classes.tenants import Tenant
 
+from w2z_dagster.core.verification.report import CHECKS
 from w2z_dagster.defs.assets import ASSETS, verification_report
 from w2z_dagster.defs.io_managers import CATALOG, CatalogIOManager
 from w2z_dagster.defs.partitions import collections_partitions
 from w2z_dagster.defs.resources import WeaviateResource, ZillizResource
 
-ALL_CHECKS = {
-    "counts",
-    "identity",
-    "content",
-    "schema",
-    "search_parity",
-    "rejects",
-    "duplicates",
-    "filtered_parity",
-}
+ALL_CHECKS = set(CHECKS)
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 
 ARTICLE_PROPERTIES = [
