@@ -18,6 +18,7 @@ import weaviate.classes.config as wc
 from weaviate.classes.data import DataObject
 from weaviate.classes.tenants import Tenant
 
+from w2z_dagster.core.keyword import SPARSE_FIELD
 from w2z_dagster.core.verification.report import CHECKS
 from w2z_dagster.defs.assets import ASSETS, verification_report
 from w2z_dagster.defs.io_managers import CATALOG, CatalogIOManager
@@ -134,6 +135,12 @@ def proxied_resources(
         ),
         "zilliz": ZillizResource(uri=milvus_uri, max_retries=zilliz_retries, retry_delay=0.01),
     }
+
+
+def as_written(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row read back with `output_fields=["*"]`, without the BM25 outputs Milvus fills itself: what an
+    upsert of it may carry."""
+    return {k: v for k, v in row.items() if not k.startswith(SPARSE_FIELD)}
 
 
 def migrate(
