@@ -68,6 +68,14 @@ def limits_for(profile: TargetProfile) -> TargetLimits:
     return _LIMITS[TargetProfile(profile)]
 
 
+def profile_for_server(guessed: TargetProfile, server_version: str) -> TargetProfile:
+    """A `milvus` URI guess served by Milvus Lite (`milvus-lite server`, version `milvus_lite-…`) is `lite`:
+    its analyzers and scalar indexes are Lite's."""
+    if guessed is TargetProfile.MILVUS and server_version.startswith("milvus_lite"):
+        return TargetProfile.LITE
+    return guessed
+
+
 def profile_for_uri(uri: str) -> TargetProfile:
     """Guess the profile from a MilvusClient URI; callers may override the guess.
 

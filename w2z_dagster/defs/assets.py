@@ -95,11 +95,11 @@ def zilliz_collection(
     """
     _check_run_config(context)
     with zilliz.open() as sink:
-        sink.check_version()
+        version = sink.check_version()
         if _dimensions_unknowable(schema):
             context.log.info(f"'{schema.name}' has no objects yet: no target created, nothing to migrate")
             return dg.Output(None, metadata=dict(PlanMetadataSet(created=False)))
-        plan = zilliz.plan(schema)
+        plan = zilliz.plan(schema, version)
         created = sink.ensure_collection(plan)
         level = sink.consistency(plan.target)
     context.log.info(
