@@ -125,7 +125,12 @@ def seed_named_vectors(
 
 
 def proxied_resources(
-    http_url: str, grpc_url: str, milvus_uri: str, weaviate_retries: int, zilliz_retries: int
+    http_url: str,
+    grpc_url: str,
+    milvus_uri: str,
+    weaviate_retries: int,
+    zilliz_retries: int,
+    search_indexes: bool = True,
 ) -> dict[str, dg.ConfigurableResource | dg.ConfigurableIOManager]:
     """The chain's resources against a test Weaviate and a target behind a fault proxy, with fast retries."""
     return {
@@ -133,7 +138,9 @@ def proxied_resources(
         "weaviate": WeaviateResource(
             endpoint=http_url, grpc_endpoint=grpc_url, max_retries=weaviate_retries, retry_delay=0.01
         ),
-        "zilliz": ZillizResource(uri=milvus_uri, max_retries=zilliz_retries, retry_delay=0.01),
+        "zilliz": ZillizResource(
+            uri=milvus_uri, max_retries=zilliz_retries, retry_delay=0.01, search_indexes=search_indexes
+        ),
     }
 
 
