@@ -96,8 +96,6 @@ class Query(NamedTuple):
     tenant: str | None
     uuid: str
     vectors: dict[str, Any]
-    properties: dict[str, Any]
-    """The object's own values: where keyword queries take their terms from."""
 
 
 def check_content(
@@ -136,7 +134,7 @@ def check_content(
                     {"tenant": tenant or "", "uuid": uuid, **d._asdict(), "detail": "value differs"}
                 )
             if SampleKey(tenant, uuid) in query_keys:
-                queries.append(Query(tenant, uuid, obj.vectors, obj.properties))
+                queries.append(Query(tenant, uuid, obj.vectors))
     dead = 0
     for reject in dead_letters_in(dead_letters):
         dead += 1

@@ -259,8 +259,7 @@ def test_columns_are_packed_exactly_as_pymilvus_packs_rows(
         }
 
         assert ours == theirs, name
-        # Milvus fills the BM25 outputs itself: neither packing sends them.
-        assert list(ours) == [f["name"] for f in described["fields"] if not f.get("is_function_output")]
+        assert list(ours) == [f["name"] for f in described["fields"]]
 
 
 def test_every_fallback_of_the_packing_is_a_debug_line(
