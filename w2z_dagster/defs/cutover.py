@@ -10,7 +10,7 @@ from pathlib import Path
 import dagster as dg
 
 from w2z_dagster.core.cutover import write_report
-from w2z_dagster.defs.assets import GROUP, OWNERS, verification_report
+from w2z_dagster.defs.assets import OWNERS, verification_report
 from w2z_dagster.defs.jobs import CUTOVER_REPORT
 from w2z_dagster.defs.partitions import collections_partitions
 from w2z_dagster.lib.cutover import build_report
@@ -23,7 +23,7 @@ def cutover_report_asset(report_dir: str) -> dg.AssetsDefinition:
         key=CUTOVER_REPORT,
         partitions_def=collections_partitions,
         deps=[verification_report],
-        group_name=GROUP,
+        group_name="cutover",
         kinds={"json", "markdown"},
         owners=OWNERS,
     )

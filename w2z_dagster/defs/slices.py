@@ -33,7 +33,6 @@ from w2z_dagster.core.slices import (
 )
 from w2z_dagster.core.stream import migrate
 from w2z_dagster.defs.assets import (
-    GROUP,
     OWNERS,
     MigrationConfig,
     _batch_size,
@@ -54,6 +53,9 @@ DEFAULT_PARALLEL_SLICES = 4
 """Slice runs of one collection at a time: dagster.yaml's limit on `dagster/partition/collection`."""
 
 BY_COLLECTION = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="collection")
+
+SLICES_GROUP = "slices"
+"""Apart from the four per-collection assets: a group of one partitions definition launches in one click."""
 
 
 class ChangedCutError(RuntimeError):
@@ -114,7 +116,7 @@ def _copy_complete(instance: dg.DagsterInstance, collection: str) -> bool:
     partitions_def=collections_partitions,
     ins={"plan": dg.AssetIn(zilliz_collection.key)},
     io_manager_key=CATALOG,
-    group_name=GROUP,
+    group_name=SLICES_GROUP,
     kinds={"weaviate"},
     owners=OWNERS,
 )
@@ -173,7 +175,7 @@ def _nothing(reason: str) -> dg.MaterializeResult:
         "plan": dg.AssetIn(zilliz_collection.key, partition_mapping=BY_COLLECTION),
         "cut": dg.AssetIn(slice_plan.key, partition_mapping=BY_COLLECTION),
     },
-    group_name=GROUP,
+    group_name=SLICES_GROUP,
     kinds={"weaviate", "milvus"},
     owners=OWNERS,
     pool=TARGET_POOL,
