@@ -187,6 +187,15 @@ def empty_source_metadata() -> CopyMetadataSet:
     return CopyMetadataSet(mode="empty source", objects=0, batches=0, rejected=0)
 
 
+INLINE_MARKDOWN = 1000
+"""The Dagster UI shows Markdown metadata inline only below this many characters, else behind a link."""
+
+
+def _fit(text: str, width: int) -> str:
+    """Each check's whole summary is its asset check's description; the table keeps the verdict inline."""
+    return text if len(text) <= width else text[: max(width - 1, 0)].rstrip() + "…"
+
+
 def report_metadata(report: VerificationReport) -> ReportMetadataSet:
     """The verdict first, then one row per check, then what differed: readable without opening a log."""
     failed = report.failed
@@ -197,8 +206,9 @@ def report_metadata(report: VerificationReport) -> ReportMetadataSet:
         f"({', '.join(failed)})."
     )
     lines = [verdict, "", "| check | result | numbers |", "| --- | --- | --- |"]
+    width = (INLINE_MARKDOWN - len(verdict) - 60) // max(len(report.checks), 1) - 40
     lines += [
-        f"| {c.name} | {'✅ PASS' if c.passed else '❌ FAIL'} | {c.summary.replace('|', '/')} |"
+        f"| {c.name} | {'✅ PASS' if c.passed else '❌ FAIL'} | {_fit(c.summary.replace('|', '/'), width)} |"
         for c in report.checks
     ]
     mismatches = [{"check": c.name, **m} for c in report.checks for m in c.mismatches]

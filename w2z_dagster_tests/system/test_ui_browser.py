@@ -110,6 +110,8 @@ def test_materialize_a_collection_in_the_ui_and_read_its_verification(
 
     page.goto(f"{stack.ui_url}/assets/verification_report?view=events&partition={COLLECTION}")
     summary = page.locator("table:has(> thead th:text-is('numbers'))")
+    page.wait_for_load_state("networkidle")
+    shot("verification-events")
     expect(summary).to_have_count(1)
     summary.scroll_into_view_if_needed()
     shot("verification-summary")
