@@ -3,8 +3,6 @@ copied slice by slice (each slice a bounded reader, each resumable) equals the s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 import weaviate
@@ -16,33 +14,16 @@ from w2z_dagster.core.checkpoint import Checkpoint
 from w2z_dagster.core.mapping import build_plan
 from w2z_dagster.core.plan import MigrationPlan
 from w2z_dagster.core.profiles import profile_for_uri
-from w2z_dagster.core.retry import RetryPolicy
 from w2z_dagster.core.schema import CollectionSchema
-from w2z_dagster.core.sink import MilvusSink, open_sink
+from w2z_dagster.core.sink import MilvusSink
 from w2z_dagster.core.slices import SliceMethod, SlicePlan, SliceSettings, plan_slices
-from w2z_dagster.core.source import WeaviateSource, open_source
+from w2z_dagster.core.source import WeaviateSource
 from w2z_dagster.core.stream import migrate
 from w2z_dagster.core.verification import verify
 from w2z_dagster.core.verification.report import VerifyOptions
 from w2z_dagster_tests.support.seeding import ARTICLE_PROPERTIES, article, seed_articles, uuid_of
-from w2z_dagster_tests.support.weaviate_server import WeaviateTestServer
 
-RETRY = RetryPolicy(2, 0.01)
 OBJECTS = 20_000
-
-
-@pytest.fixture
-def source(weaviate_server: WeaviateTestServer) -> Iterator[WeaviateSource]:
-    with open_source(
-        weaviate_server.http_url, f"http://{weaviate_server.host}:{weaviate_server.grpc_port}", None, RETRY
-    ) as opened:
-        yield opened
-
-
-@pytest.fixture
-def sink(milvus_uri: str) -> Iterator[MilvusSink]:
-    with open_sink(milvus_uri, None, "default", RETRY) as opened:
-        yield opened
 
 
 def _seed_random_ids(client: weaviate.WeaviateClient, name: str, n: int) -> None:

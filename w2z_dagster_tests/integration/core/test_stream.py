@@ -23,16 +23,12 @@ from w2z_dagster.core.handoff import RateCap
 from w2z_dagster.core.mapping import build_plan
 from w2z_dagster.core.plan import MigrationPlan
 from w2z_dagster.core.profiles import profile_for_uri
-from w2z_dagster.core.retry import RetryPolicy
 from w2z_dagster.core.schema import CollectionSchema, SourceObject
-from w2z_dagster.core.sink import MilvusSink, Packed, open_sink
-from w2z_dagster.core.source import WeaviateSource, open_source
+from w2z_dagster.core.sink import MilvusSink, Packed
+from w2z_dagster.core.source import WeaviateSource
 from w2z_dagster.core.stream import BatchOutcome, migrate
 from w2z_dagster.core.transform import to_rows
 from w2z_dagster_tests.support.seeding import seed_articles, seed_multi_tenant, uuid_of
-from w2z_dagster_tests.support.weaviate_server import WeaviateTestServer
-
-RETRY = RetryPolicy(2, 0.01)
 
 
 class Log:
@@ -104,20 +100,6 @@ class CountingSink:
 
     def count_keys(self, plan: MigrationPlan, keys: Sequence[str]) -> int:
         return self._sink.count_keys(plan, keys)
-
-
-@pytest.fixture
-def source(weaviate_server: WeaviateTestServer) -> Iterator[WeaviateSource]:
-    with open_source(
-        weaviate_server.http_url, f"http://{weaviate_server.host}:{weaviate_server.grpc_port}", None, RETRY
-    ) as opened:
-        yield opened
-
-
-@pytest.fixture
-def sink(milvus_uri: str) -> Iterator[MilvusSink]:
-    with open_sink(milvus_uri, None, "default", RETRY) as opened:
-        yield opened
 
 
 def _prepare(
