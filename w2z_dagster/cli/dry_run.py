@@ -26,8 +26,10 @@ def command(ctx: Context) -> int:
             except (PlanError, SourceError) as exc:
                 failures.append((name, str(exc)))
                 continue
-            described = sink.describe(plan.target) if sink is not None and sink.exists(plan.target) else None
-            previews.append(preview(schema, plan, described, ctx.args.limit))
+            existing = sink is not None and sink.exists(plan.target)
+            described = sink.describe(plan.target) if existing else None
+            functions = sink.describe_functions(plan.target) if existing else ()
+            previews.append(preview(schema, plan, described, ctx.args.limit, functions))
     for item in previews:
         _print_preview(ctx.out, item, ctx.batch_size)
     for name, problem in failures:

@@ -1,7 +1,8 @@
 """`w2z translate-filter`: how a Weaviate `where` filter reads in Milvus on the migrated collection.
 
 The plan is built exactly as the migration builds it (`ctx.plan`), from the source schema read through the
-CLI's own source, so renamed fields, stored date forms and the tenant field are the ones the target has.
+CLI's own source, so renamed fields, stored date forms, the tenant field and each text property's
+tokenization (which decides whether a text filter translates) are the ones the target has.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import sys
 from pathlib import Path
 
 from w2z_dagster.cli.context import Context, UsageError
-from w2z_dagster.core.filter_translation import FilterError, tokenization_of, translate_filter
+from w2z_dagster.core.filter_translation import FilterError, translate_filter
 
 
 def _where_text(ctx: Context) -> str:
@@ -34,12 +35,9 @@ def command(ctx: Context) -> int:
         raise UsageError('no where filter given; pass its JSON, e.g. \'{"operator": "Equal", ...}\'')
     with ctx.source() as source:
         schema = source.read_schema(ctx.args.collection)
-        # The plan does not record tokenization, which decides whether a text filter translates.
-        config = source.retry.call(lambda: source.client.collections.export_config(schema.name))
-        tokenization = tokenization_of(config.to_dict())
     plan = ctx.plan(schema)
     try:
-        translation = translate_filter(text, plan, tenant=ctx.args.tenant, tokenization=tokenization)
+        translation = translate_filter(text, plan, tenant=ctx.args.tenant)
     except FilterError as exc:
         raise UsageError(str(exc)) from None
     ctx.out.print(f"collection: {plan.target}", markup=False, highlight=False, soft_wrap=True)

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from w2z_dagster.core.schema import CollectionSchema, PropertySpec, VectorSpec, WeaviateType
+from w2z_dagster.core.schema import (
+    CollectionSchema,
+    InvertedIndexSpec,
+    PropertySpec,
+    VectorSpec,
+    WeaviateType,
+)
 
 LEGACY_VECTOR = "default"
 _TYPES = {t.value: t for t in WeaviateType}
@@ -33,6 +39,35 @@ def parse_property(raw: dict[str, Any]) -> PropertySpec:
         data_type=kind,
         nested=tuple(parse_property(n) for n in raw.get("nestedProperties") or ()),
         description=raw.get("description"),
+        tokenization=raw.get("tokenization") if kind in _TEXT else None,
+        **_index_flags(raw, kind),
+    )
+
+
+_TEXT = (WeaviateType.TEXT, WeaviateType.TEXT_ARRAY)
+
+
+def _index_flags(raw: dict[str, Any], kind: WeaviateType) -> dict[str, bool]:
+    """Weaviate's defaults where the JSON names none: searchable (text only) and filterable on, range off."""
+    return {
+        "index_searchable": bool(raw.get("indexSearchable", True)) and kind in _TEXT,
+        "index_filterable": bool(raw.get("indexFilterable", True)),
+        "index_range_filters": bool(raw.get("indexRangeFilters", False)),
+    }
+
+
+def parse_inverted_index(raw: dict[str, Any] | None) -> InvertedIndexSpec:
+    config = raw or {}
+    bm25 = config.get("bm25") or {}
+    stopwords = config.get("stopwords") or {}
+    defaults = InvertedIndexSpec()
+    preset = stopwords.get("preset")
+    return InvertedIndexSpec(
+        bm25_k1=float(bm25.get("k1", defaults.bm25_k1)),
+        bm25_b=float(bm25.get("b", defaults.bm25_b)),
+        stopwords_preset=str(getattr(preset, "value", preset) or defaults.stopwords_preset),
+        stopwords_additions=tuple(stopwords.get("additions") or ()),
+        stopwords_removals=tuple(stopwords.get("removals") or ()),
     )
 
 
@@ -103,6 +138,7 @@ def parse_class(raw: dict[str, Any]) -> CollectionSchema:
         description=raw.get("description") or None,
         properties=tuple(parse_property(p) for p in raw.get("properties") or ()),
         vectors=parse_vectors(raw),
+        inverted_index=parse_inverted_index(raw.get("invertedIndexConfig")),
         multi_tenant=bool((raw.get("multiTenancyConfig") or {}).get("enabled", False)),
         index_timestamps=bool((raw.get("invertedIndexConfig") or {}).get("indexTimestamps", False)),
     )

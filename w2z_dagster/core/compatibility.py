@@ -12,9 +12,17 @@ from collections.abc import Iterator, Sequence
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from w2z_dagster.core.plan import MigrationPlan, MilvusField
+from w2z_dagster.core.plan import FunctionPlan, MigrationPlan, MilvusField
 
-EXACT = ("data_type", "element_type", "dim", "is_primary", "is_partition_key")
+EXACT = (
+    "data_type",
+    "element_type",
+    "dim",
+    "is_primary",
+    "is_partition_key",
+    "enable_analyzer",
+    "analyzer_params",
+)
 AT_LEAST = ("max_length", "max_capacity")
 
 
@@ -58,8 +66,16 @@ def _sentence(field: str, d: FieldDifference) -> str:
     return f"field '{field}': {d.aspect} is {have} in the target, planned {want}"
 
 
-def plan_matches(plan: MigrationPlan, described: Sequence[MilvusField]) -> list[str]:
-    """Why an existing target cannot take this plan's rows; empty when it can."""
+def missing_functions(plan: MigrationPlan, described: Sequence[FunctionPlan]) -> list[FunctionPlan]:
+    """Planned BM25 functions the target lacks (by input and output field: their names are ours)."""
+    have = {(f.input_field, f.output_field) for f in described}
+    return [f for f in plan.functions if (f.input_field, f.output_field) not in have]
+
+
+def plan_matches(
+    plan: MigrationPlan, described: Sequence[MilvusField], functions: Sequence[FunctionPlan] = ()
+) -> list[str]:
+    """Why an existing target cannot take this plan's rows (or fill its keyword search); empty when it can."""
     target = {f.name: f for f in described}
     problems = [
         _sentence(planned.name, d)
@@ -69,5 +85,9 @@ def plan_matches(plan: MigrationPlan, described: Sequence[MilvusField]) -> list[
     planned_names = {f.name for f in plan.fields}
     problems += [
         f"the target has field '{n}' that the plan does not" for n in target if n not in planned_names
+    ]
+    problems += [
+        f"the target has no BM25 function from '{f.input_field}' into '{f.output_field}'"
+        for f in missing_functions(plan, functions)
     ]
     return problems

@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from upath import UPath
 
 from w2z_dagster.core.dead_letters import DeadLetters
-from w2z_dagster.core.plan import PHYSICAL_ATTRIBUTES, MigrationPlan, MilvusField
+from w2z_dagster.core.plan import PHYSICAL_ATTRIBUTES, FieldRole, MigrationPlan, MilvusField
 from w2z_dagster.core.schema import CollectionSchema, SourceObject
 from w2z_dagster.core.source import WeaviateSource
 from w2z_dagster.core.tenants import tenants_to_read
@@ -80,8 +80,13 @@ class ExportResult(BaseModel):
     seconds: float
 
 
+def _written(plan: MigrationPlan) -> list[MilvusField]:
+    """Every field but the BM25 outputs, which the import fills itself as an insert does."""
+    return [f for f in plan.fields if f.role is not FieldRole.SPARSE]
+
+
 def arrow_schema(plan: MigrationPlan) -> pa.Schema:
-    return pa.schema([pa.field(f.name, _arrow_type(f)) for f in plan.fields])
+    return pa.schema([pa.field(f.name, _arrow_type(f)) for f in _written(plan)])
 
 
 def _arrow_type(field: MilvusField) -> pa.DataType:
@@ -107,7 +112,7 @@ def _column(field: MilvusField, values: list[Any]) -> pa.Array:
 
 def record_batch(plan: MigrationPlan, rows: list[dict[str, Any]]) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(
-        [_column(f, [row.get(f.name) for row in rows]) for f in plan.fields], schema=arrow_schema(plan)
+        [_column(f, [row.get(f.name) for row in rows]) for f in _written(plan)], schema=arrow_schema(plan)
     )
 
 
@@ -182,6 +187,7 @@ def _schema_document(plan: MigrationPlan) -> dict[str, Any]:
         "enable_dynamic_field": False,
         "fields": [f.model_dump(include=PHYSICAL_ATTRIBUTES, exclude_none=True) for f in plan.fields],
         "indexes": [i.model_dump() for i in plan.indexes],
+        "functions": [f.model_dump(include={"name", "input_field", "output_field"}) for f in plan.functions],
         "plan": plan.model_dump(mode="json"),
     }
 

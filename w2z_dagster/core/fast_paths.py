@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
-from pymilvus import DataType, MilvusClient
+from pymilvus import DataType, FunctionType, MilvusClient
 from pymilvus.grpc_gen import milvus_pb2, schema_pb2
 
 log = logging.getLogger(__name__)
@@ -289,16 +289,15 @@ def request_columns(described: dict[str, Any], rows: list[dict[str, Any]]) -> li
     """The FieldData pymilvus would build from `rows`, without its Python work per value.
 
     JSON and ARRAY columns are packed by pymilvus itself, so their encoding stays exactly its own.
-    Raises for anything else (dynamic fields, functions, structs, auto ids, defaults, rows that do not
+    Raises for anything else (dynamic fields, functions but BM25, structs, auto ids, defaults, rows that do not
     match), and the caller then leaves the whole request to pymilvus.
     """
-    fields = described["fields"]
-    if (
-        described.get("enable_dynamic_field")
-        or described.get("functions")
-        or described.get("struct_array_fields")
-    ):
-        raise ValueError("dynamic fields, functions and structs are left to pymilvus")
+    # BM25 outputs are filled by Milvus and absent from requests, as pymilvus leaves them out.
+    fields = [f for f in described["fields"] if not f.get("is_function_output")]
+    if described.get("enable_dynamic_field") or described.get("struct_array_fields"):
+        raise ValueError("dynamic fields and structs are left to pymilvus")
+    if any(FunctionType(f["type"]) is not FunctionType.BM25 for f in described.get("functions") or ()):
+        raise ValueError("functions other than BM25 are left to pymilvus")
     if any(f.get("auto_id") or f.get("default_value") is not None for f in fields):
         raise ValueError("auto ids and default values are left to pymilvus")
     if any(len(row) != len(fields) for row in rows):

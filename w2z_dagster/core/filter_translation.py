@@ -26,11 +26,8 @@ from typing import Any, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from w2z_dagster.core.plan import FieldRole, MigrationPlan, MilvusField
-from w2z_dagster.core.schema import WeaviateType, to_millis
+from w2z_dagster.core.schema import DEFAULT_TOKENIZATION, WeaviateType, to_millis
 from w2z_dagster.core.transform import canonical_date, parse_date
-
-DEFAULT_TOKENIZATION = "word"
-"""Weaviate's tokenization for a text property that names none."""
 
 EXACT_TOKENIZATION = "field"
 """The one tokenization whose Equal compares whole values, as Milvus does."""
@@ -244,7 +241,7 @@ def _plain(value: Any) -> Any:
 
 
 def tokenization_of(class_json: Mapping[str, Any]) -> dict[str, str]:
-    """Each text property's tokenization from Weaviate's class JSON: the plan does not record it."""
+    """Each text property's tokenization straight from Weaviate's class JSON, for a plan built elsewhere."""
     return {
         p["name"]: p.get("tokenization") or DEFAULT_TOKENIZATION
         for p in class_json.get("properties", [])
@@ -261,8 +258,8 @@ def translate_filter(
     """The Milvus expression for a Weaviate filter on the collection `plan` migrated.
 
     `where` is the REST `where` JSON (text, dict or `WhereFilter`) or a v4 client `Filter`. `tokenization`
-    maps Weaviate text properties to their tokenization (`tokenization_of`); a property it omits has
-    Weaviate's default, `word`. A multi-tenant plan needs the `tenant` the query runs in, as Weaviate does.
+    maps Weaviate text properties to their tokenization (`tokenization_of`); without it the plan's recorded
+    tokenization applies. A property it omits has Weaviate's default, `word`. A multi-tenant plan needs the `tenant` the query runs in, as Weaviate does.
     """
     if isinstance(where, WhereFilter):
         parsed = where
@@ -271,7 +268,7 @@ def translate_filter(
     else:
         parsed = parse_where(where_from_filter(where))
     condition = _tenant_condition(plan, tenant)
-    translator = _Translator(plan, tokenization or {})
+    translator = _Translator(plan, tokenization if tokenization is not None else _planned_tokenization(plan))
     expression = translator.node(parsed, negated=False)
     if translator.unsupported:
         raise UnsupportedFilter(translator.unsupported)
@@ -344,6 +341,10 @@ class _Target(NamedTuple):
     label: str
     array: bool = False
     length: bool = False
+
+
+def _planned_tokenization(plan: MigrationPlan) -> dict[str, str]:
+    return {p.name: p.text_tokenization for p in plan.source_properties if p.is_text}
 
 
 class _Translator:

@@ -8,6 +8,13 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from w2z_dagster.core.keyword import (
+    KeywordGroup,
+    keyword_groups,
+    keyword_names,
+    keyword_plan,
+    scalar_index_type,
+)
 from w2z_dagster.core.names import NameAllocator, collection_name, name_problem
 from w2z_dagster.core.plan import (
     DATE_BYTES,
@@ -102,6 +109,10 @@ def build_plan(
 
     vector_fields, indexes, parity, dimensions = _vector_fields(schema, limits, options, names, notes)
     fields += vector_fields
+    groups = _keyword_groups(schema, limits, options, len(indexes), notes)
+    for text_field, sparse_field in keyword_names(groups):
+        names.reserve(text_field)
+        names.reserve(sparse_field)
 
     stored = [p for p in schema.properties if options.blobs == "store" or p.data_type != WeaviateType.BLOB]
     skipped = tuple(
@@ -111,8 +122,15 @@ def build_plan(
     )
     property_names = names.allocate(p.name for p in stored)
     for prop in stored:
-        fields.append(_property_field(prop, property_names[prop.name], limits))
+        field = _property_field(prop, property_names[prop.name], limits)
+        fields.append(field)
         _note_rename("property", prop.name, property_names[prop.name], notes)
+        index_type = scalar_index_type(field, prop, limits) if options.search_indexes else None
+        if index_type is not None:
+            indexes.append(IndexPlan(field=field.name, index_type=index_type, metric=""))
+    keyword_fields, functions, keyword_indexes = keyword_plan(groups, schema.inverted_index, limits, notes)
+    fields += keyword_fields
+    indexes += keyword_indexes
     fields.append(_updated_field())
     fields = [f.model_copy(update={"description": _field_description(f, schema)}) for f in fields]
 
@@ -135,6 +153,7 @@ def build_plan(
         multi_tenant=schema.multi_tenant,
         fields=tuple(fields),
         indexes=tuple(indexes),
+        functions=tuple(functions),
         notes=tuple(notes),
         search_parity_expected=parity,
         dimensions=dimensions,
@@ -142,6 +161,25 @@ def build_plan(
         source_properties=tuple(stored),
         options=options,
     )
+
+
+def _keyword_groups(
+    schema: CollectionSchema, limits: TargetLimits, options: MappingOptions, dense: int, notes: list[str]
+) -> list[KeywordGroup]:
+    """The analyzer groups that fit beside the dense vectors: a sparse field counts as a vector field."""
+    if not options.search_indexes:
+        if any(p.is_text and p.index_searchable for p in schema.properties):
+            notes.append("keyword search and filter indexes are not carried (W2Z_SEARCH_INDEXES=false)")
+        return []
+    groups = keyword_groups(schema, limits, notes)
+    room = max((options.max_vector_fields or limits.max_vector_fields) - dense, 0)
+    for group in groups[room:]:
+        left_out = ", ".join(p.name for p in group.properties)
+        notes.append(
+            f"keyword search on {left_out} is not carried: its sparse field would exceed the target's "
+            "vector fields"
+        )
+    return groups[:room]
 
 
 def _system_fields(multi_tenant: bool, names: NameAllocator) -> list[MilvusField]:

@@ -8,7 +8,7 @@ compares by it. These models are what all of them share.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -38,6 +38,10 @@ class FieldRole(StrEnum):
     VECTOR = "vector"
     MULTI_VECTOR = "multi_vector"
     UPDATED = "updated"
+    KEYWORD_TEXT = "keyword_text"
+    """The searchable text of one analyzer group, joined from its Weaviate properties (w2z writes it)."""
+    SPARSE = "sparse"
+    """A BM25 function's output: Milvus fills it from the keyword text, nothing writes it."""
 
 
 PHYSICAL_ATTRIBUTES = frozenset(
@@ -51,6 +55,8 @@ PHYSICAL_ATTRIBUTES = frozenset(
         "nullable",
         "is_primary",
         "is_partition_key",
+        "enable_analyzer",
+        "analyzer_params",
     }
 )
 """What Milvus itself stores of a field: all a target describes, and all a bulk-import schema needs."""
@@ -74,6 +80,8 @@ class MilvusField(BaseModel):
     nullable: bool = False
     is_primary: bool = False
     is_partition_key: bool = False
+    enable_analyzer: bool = False
+    analyzer_params: dict[str, Any] | None = None
     role: FieldRole = FieldRole.PROPERTY
     source: str | None = None
     source_type: str = ""
@@ -94,18 +102,36 @@ class MilvusField(BaseModel):
         return self.data_type
 
 
+IndexParam = int | float | str
+
+
 class IndexPlan(BaseModel):
+    """A vector, sparse (metric BM25) or scalar index (metric empty) on one field."""
+
     model_config = ConfigDict(frozen=True)
 
     field: str
     index_type: str
     metric: str
-    params: dict[str, int] = Field(default_factory=dict)
+    params: dict[str, IndexParam] = Field(default_factory=dict)
 
     @property
     def text(self) -> str:
         params = " ".join(f"{k}={v}" for k, v in self.params.items())
         return " ".join(part for part in (self.index_type, params, self.metric) if part)
+
+
+class FunctionPlan(BaseModel):
+    """A Milvus BM25 function: the analyzed keyword text in, its sparse vector out."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    input_field: str
+    output_field: str
+    sources: tuple[str, ...]
+    """The Weaviate properties joined into `input_field`, in schema order."""
+    tokenization: str
 
 
 class SkippedProperty(BaseModel):
@@ -118,7 +144,8 @@ class SkippedProperty(BaseModel):
 
 class MappingOptions(BaseModel):
     """The mapping choices a user makes (W2Z_STORE_BLOBS, W2Z_MISSING_VECTOR, W2Z_MAX_VECTOR_FIELDS,
-    W2Z_VECTOR_DIMENSIONS); the plan records them, so every later step follows the same choices."""
+    W2Z_VECTOR_DIMENSIONS, W2Z_SEARCH_INDEXES); the plan records them, so every later step follows the
+    same choices."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -126,16 +153,24 @@ class MappingOptions(BaseModel):
     missing_vector: Literal["reject", "null"] = "reject"
     vector_dimensions: dict[str, int] = Field(default_factory=dict)
     max_vector_fields: int | None = Field(default=None, ge=1)
+    search_indexes: bool = True
+    """Keyword search (analyzers, BM25 functions, sparse fields) and scalar indexes; Milvus < 2.5 has neither."""
 
     @classmethod
     def from_settings(
-        cls, store_blobs: bool, missing_vector: str, max_vector_fields: int | None, vector_dimensions: str
+        cls,
+        store_blobs: bool,
+        missing_vector: str,
+        max_vector_fields: int | None,
+        vector_dimensions: str,
+        search_indexes: bool = True,
     ) -> MappingOptions:
         return cls(
             blobs="store" if store_blobs else "skip",
             missing_vector=missing_vector,
             max_vector_fields=max_vector_fields,
             vector_dimensions=parse_dimensions(vector_dimensions),
+            search_indexes=search_indexes,
         )
 
 
@@ -163,6 +198,7 @@ class MigrationPlan(BaseModel):
     multi_tenant: bool
     fields: tuple[MilvusField, ...]
     indexes: tuple[IndexPlan, ...]
+    functions: tuple[FunctionPlan, ...] = ()
     notes: tuple[str, ...] = ()
     search_parity_expected: dict[str, bool] = Field(default_factory=dict)
     dimensions: dict[str, int] = Field(default_factory=dict)

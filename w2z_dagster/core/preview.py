@@ -12,7 +12,7 @@ from enum import StrEnum
 from pydantic import BaseModel
 
 from w2z_dagster.core.compatibility import plan_matches
-from w2z_dagster.core.plan import FieldRole, MigrationPlan, MilvusField
+from w2z_dagster.core.plan import FieldRole, FunctionPlan, MigrationPlan, MilvusField
 from w2z_dagster.core.schema import CollectionSchema
 
 # Declared VARCHAR and JSON sizes are limits, not sizes (text fields are declared at 65,535 bytes), so
@@ -97,12 +97,14 @@ def preview(
     plan: MigrationPlan,
     target_fields: Sequence[MilvusField] | None,
     limit: int | None = None,
+    target_functions: Sequence[FunctionPlan] = (),
 ) -> CollectionPreview:
-    """The plan for one collection; `target_fields` is the existing target's schema, None when absent."""
+    """The plan for one collection; `target_fields` (and its BM25 functions) is the existing target's
+    schema, None when absent."""
     if target_fields is None:
         state, differences = TargetState.CREATE, []
     else:
-        differences = plan_matches(plan, list(target_fields))
+        differences = plan_matches(plan, list(target_fields), target_functions)
         state = TargetState.CONFLICT if differences else TargetState.REUSE
     objects = schema.object_count if limit is None else min(limit, schema.object_count)
     per_row = row_bytes(plan)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import PurePath
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
@@ -37,14 +38,27 @@ class TargetLimits(BaseModel):
     max_request_bytes: int = 64 * 1024 * 1024
     autoindex_only: bool = False
     nullable_vectors: bool = True
+    analyzer_tokenizers: frozenset[str] = frozenset({"standard", "whitespace", "jieba", "lindera", "icu"})
+    scalar_index: Literal["typed", "inverted", "autoindex"] = "typed"
+    """typed: INVERTED / STL_SORT / BITMAP by type; inverted: INVERTED only, no ARRAY; autoindex: Zilliz's."""
 
 
 _LIMITS: dict[TargetProfile, TargetLimits] = {
-    TargetProfile.ZILLIZ_SERVERLESS: TargetLimits(max_vector_fields=4, autoindex_only=True),
-    TargetProfile.ZILLIZ_DEDICATED: TargetLimits(max_vector_fields=10, autoindex_only=True),
+    TargetProfile.ZILLIZ_SERVERLESS: TargetLimits(
+        max_vector_fields=4, autoindex_only=True, scalar_index="autoindex"
+    ),
+    TargetProfile.ZILLIZ_DEDICATED: TargetLimits(
+        max_vector_fields=10, autoindex_only=True, scalar_index="autoindex"
+    ),
     TargetProfile.MILVUS: TargetLimits(max_vector_fields=4),
-    # Lite reads a null vector back as zeros, so a nullable vector would not round-trip.
-    TargetProfile.LITE: TargetLimits(max_vector_fields=4, nullable_vectors=False),
+    # Lite reads a null vector back as zeros, so a nullable vector would not round-trip; its analyzers
+    # have the standard and jieba tokenizers only, its scalar index is INVERTED on non-array fields.
+    TargetProfile.LITE: TargetLimits(
+        max_vector_fields=4,
+        nullable_vectors=False,
+        analyzer_tokenizers=frozenset({"standard", "jieba"}),
+        scalar_index="inverted",
+    ),
 }
 
 _SERVER_SCHEMES = frozenset({"http", "https", "tcp", "grpc", "grpcs"})
@@ -52,6 +66,14 @@ _SERVER_SCHEMES = frozenset({"http", "https", "tcp", "grpc", "grpcs"})
 
 def limits_for(profile: TargetProfile) -> TargetLimits:
     return _LIMITS[TargetProfile(profile)]
+
+
+def profile_for_server(guessed: TargetProfile, server_version: str) -> TargetProfile:
+    """A `milvus` URI guess served by Milvus Lite (`milvus-lite server`, version `milvus_lite-…`) is `lite`:
+    its analyzers and scalar indexes are Lite's."""
+    if guessed is TargetProfile.MILVUS and server_version.startswith("milvus_lite"):
+        return TargetProfile.LITE
+    return guessed
 
 
 def profile_for_uri(uri: str) -> TargetProfile:

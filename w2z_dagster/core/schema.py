@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -46,6 +46,35 @@ class PropertySpec(BaseModel):
     reference_targets: tuple[str, ...] = ()
     nested: tuple[PropertySpec, ...] = ()
     description: str | None = None
+    tokenization: str | None = None
+    """How Weaviate splits a text / text[] value into terms (`word` when Weaviate names none)."""
+    index_searchable: bool = True
+    index_filterable: bool = True
+    index_range_filters: bool = False
+
+    @property
+    def is_text(self) -> bool:
+        return self.data_type in (WeaviateType.TEXT, WeaviateType.TEXT_ARRAY)
+
+    @property
+    def text_tokenization(self) -> str:
+        return self.tokenization or DEFAULT_TOKENIZATION
+
+
+DEFAULT_TOKENIZATION = "word"
+"""Weaviate's tokenization for a text property that names none."""
+
+
+class InvertedIndexSpec(BaseModel):
+    """The collection's keyword-search settings: BM25 parameters and the stopwords of `word` queries."""
+
+    model_config = ConfigDict(frozen=True)
+
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.75
+    stopwords_preset: str = "en"
+    stopwords_additions: tuple[str, ...] = ()
+    stopwords_removals: tuple[str, ...] = ()
 
 
 class VectorSpec(BaseModel):
@@ -87,11 +116,29 @@ class CollectionSchema(BaseModel):
     description: str | None = None
     properties: tuple[PropertySpec, ...] = ()
     vectors: tuple[VectorSpec, ...] = ()
+    inverted_index: InvertedIndexSpec = InvertedIndexSpec()
     multi_tenant: bool = False
     index_timestamps: bool = False
     tenants: tuple[TenantSpec, ...] = ()
     object_count: int = 0
     counts_by_tenant: dict[str, int] = Field(default_factory=dict)
+
+
+class HybridQuery(BaseModel):
+    """One hybrid search as both sides run it: keyword text, query vector, their weight and fusion.
+
+    `alpha` weighs the vector side (1: vector only), as Weaviate's `alpha` does; `fusion` is Weaviate's
+    relativeScoreFusion (`relative`) or rankedFusion (`ranked`).
+    """
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    text: str
+    vector: Any
+    target: str
+    properties: tuple[str, ...]
+    alpha: float = 0.5
+    fusion: Literal["relative", "ranked"] = "relative"
 
 
 def to_millis(moment: datetime | None) -> int:

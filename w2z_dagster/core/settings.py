@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     missing_vector: Literal["reject", "null"] = Field("reject", validation_alias="W2Z_MISSING_VECTOR")
     max_vector_fields: int | None = Field(None, validation_alias="W2Z_MAX_VECTOR_FIELDS")
     vector_dimensions: str = Field("", validation_alias="W2Z_VECTOR_DIMENSIONS")
+    search_indexes: bool = Field(True, validation_alias="W2Z_SEARCH_INDEXES")
     dead_letter_dir: str | None = Field(None, validation_alias="W2Z_DEAD_LETTER_DIR")
     fast_paths: bool = Field(True, validation_alias="W2Z_FAST_PATHS")
     sync_margin_seconds: float = Field(120.0, ge=0, validation_alias="W2Z_SYNC_MARGIN_SECONDS")

@@ -18,15 +18,32 @@ from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 import grpc
-from pymilvus import DataType, MilvusClient, MilvusException
+from pymilvus import (
+    AnnSearchRequest,
+    DataType,
+    Function,
+    FunctionType,
+    MilvusClient,
+    MilvusException,
+    RRFRanker,
+    WeightedRanker,
+)
 from pymilvus.client.types import LoadState
 from pymilvus.exceptions import DataNotMatchException, ParamError, SchemaMismatchRetryableException
 from pymilvus.grpc_gen import schema_pb2
 
 from w2z_dagster.core import fast_paths
 from w2z_dagster.core.compatibility import plan_matches
-from w2z_dagster.core.plan import UPDATED_FIELD, FieldRole, IndexPlan, MigrationPlan, MilvusField
+from w2z_dagster.core.plan import (
+    UPDATED_FIELD,
+    FieldRole,
+    FunctionPlan,
+    IndexPlan,
+    MigrationPlan,
+    MilvusField,
+)
 from w2z_dagster.core.retry import RetryPolicy, grpc_status, is_input_error, is_transient, too_large
+from w2z_dagster.core.schema import HybridQuery
 from w2z_dagster.core.uri import REDACTED, redacted, uri_secrets
 
 STRONG = "Strong"
@@ -97,6 +114,9 @@ def _add_field(schema: Any, field: MilvusField) -> None:
         kwargs["is_partition_key"] = True
     if field.description:
         kwargs["description"] = field.description
+    if field.enable_analyzer:
+        kwargs["enable_analyzer"] = True
+        kwargs["analyzer_params"] = field.analyzer_params
     schema.add_field(field.name, DataType[field.data_type], **kwargs)
 
 
@@ -106,6 +126,8 @@ def _described_field(raw: dict[str, Any]) -> MilvusField:
 
     def _int(key: str) -> int | None:
         return int(params[key]) if key in params else None
+
+    analyzer = params.get("analyzer_params")
 
     return MilvusField(
         name=raw["name"],
@@ -117,10 +139,18 @@ def _described_field(raw: dict[str, Any]) -> MilvusField:
         nullable=bool(raw.get("nullable", False)),
         is_primary=bool(raw.get("is_primary", False)),
         is_partition_key=bool(raw.get("is_partition_key", False)),
+        enable_analyzer=str(params.get("enable_analyzer", "")).lower() == "true",
+        analyzer_params=json.loads(analyzer) if isinstance(analyzer, str) else analyzer,
         role=FieldRole.PROPERTY,
         source=None,
         source_type="",
     )
+
+
+KEYWORD_GROUP_LIMIT = 1000
+"""Matches each keyword group answers when several are summed."""
+HYBRID_SET_LIMIT = 100
+"""Results each search of a hybrid contributes at least, as Weaviate's QUERY_HYBRID_MAXIMUM_RESULTS."""
 
 
 class Packed(NamedTuple):
@@ -167,13 +197,32 @@ class MilvusSink:
         return [_described_field(f) for f in described["fields"]]
 
     def describe_indexes(self, target: str) -> list[IndexPlan]:
+        """The target's indexes with the parameters it reports (Lite reports none)."""
         names = self.retry.call(lambda: self.client.list_indexes(target))
         described = [self.retry.call(lambda n=n: self.client.describe_index(target, n)) for n in names]
         return [
             IndexPlan(
-                field=d["field_name"], index_type=d["index_type"], metric=d.get("metric_type", ""), params={}
+                field=d["field_name"],
+                index_type=d["index_type"],
+                metric=_metric(d.get("metric_type")),
+                params={k: d[k] for k in ("bm25_k1", "bm25_b", "M", "efConstruction") if k in d},
             )
             for d in described
+        ]
+
+    def describe_functions(self, target: str) -> list[FunctionPlan]:
+        """The target's BM25 functions, as the plan spells them (no sources: Milvus does not know them)."""
+        described = self.retry.call(lambda: self.client.describe_collection(target))
+        return [
+            FunctionPlan(
+                name=f["name"],
+                input_field=f["input_field_names"][0],
+                output_field=f["output_field_names"][0],
+                sources=(),
+                tokenization="",
+            )
+            for f in described.get("functions") or ()
+            if FunctionType(f["type"]) is FunctionType.BM25
         ]
 
     def ensure_collection(self, plan: MigrationPlan) -> bool:
@@ -182,7 +231,7 @@ class MilvusSink:
             _check_reusable(
                 plan.target, self.retry.call(lambda: self.client.describe_collection(plan.target))
             )
-            differences = plan_matches(plan, self.describe(plan.target))
+            differences = plan_matches(plan, self.describe(plan.target), self.describe_functions(plan.target))
             if differences:
                 raise SinkError(
                     f"target collection '{plan.target}' exists with a different schema ({'; '.join(differences)}): "
@@ -195,13 +244,20 @@ class MilvusSink:
         )
         for field in plan.fields:
             _add_field(schema, field)
+        for function in plan.functions:
+            schema.add_function(
+                Function(
+                    name=function.name,
+                    function_type=FunctionType.BM25,
+                    input_field_names=[function.input_field],
+                    output_field_names=[function.output_field],
+                )
+            )
         index_params = self.client.prepare_index_params()
         for index in plan.indexes:
+            metric = {"metric_type": index.metric} if index.metric else {}
             index_params.add_index(
-                field_name=index.field,
-                index_type=index.index_type,
-                metric_type=index.metric,
-                params=index.params,
+                field_name=index.field, index_type=index.index_type, params=index.params, **metric
             )
         self.retry.call(
             lambda: self.client.create_collection(
@@ -325,7 +381,7 @@ class MilvusSink:
     def _write_schema(self, target: str, row: dict[str, Any]) -> dict[str, Any]:
         """The described target, fetched again when the rows stop matching it (a recreated target)."""
         described = self._write_schemas.get(target)
-        if described is None or {f["name"] for f in described["fields"]} != set(row):
+        if described is None or _written_names(described) != set(row):
             described = self.retry.call(lambda: self.client.describe_collection(target))
             self._write_schemas[target] = described
         return described
@@ -569,6 +625,81 @@ class MilvusSink:
         hits = self.retry.call(call) if expression is None else self._filtered(expression, call)
         return [dict(h["entity"]) for h in hits[0]]
 
+    def keyword_search(
+        self, plan: MigrationPlan, text: str, k: int, tenant: str | None
+    ) -> list[tuple[str, float]]:
+        """BM25 over every keyword group, scores summed as Weaviate sums its properties' (keys, best first).
+
+        Scores are taken by magnitude: Milvus Lite reports a BM25 score as a negative distance. With
+        several groups each answers KEYWORD_GROUP_LIMIT, so a sum is not cut short by one group's k.
+        """
+        if not plan.functions or not self._loaded(plan.target):
+            return []
+        pk = plan.field_by_role(FieldRole.ID).name
+        limit = k if len(plan.functions) == 1 else max(k, KEYWORD_GROUP_LIMIT)
+        scores: dict[str, float] = {}
+        for function in plan.functions:
+            hits = self.retry.call(
+                lambda f=function: self.client.search(
+                    plan.target,
+                    data=[text],
+                    anns_field=f.output_field,
+                    limit=limit,
+                    filter=self._tenant_filter(plan, tenant),
+                    search_params={"metric_type": "BM25"},
+                    output_fields=[pk],
+                    consistency_level=STRONG,
+                )
+            )
+            for hit in hits[0]:
+                key = str(hit["entity"][pk])
+                scores[key] = scores.get(key, 0.0) + abs(float(hit["distance"]))
+        return sorted(scores.items(), key=lambda item: -item[1])[:k]
+
+    def hybrid_search(
+        self, plan: MigrationPlan, field: str, query: HybridQuery, k: int, tenant: str | None
+    ) -> list[tuple[str, float]]:
+        """Weaviate's hybrid as Milvus `hybrid_search`: the vector request and one BM25 request per
+        keyword group, fused by WeightedRanker (alpha on the vector, 1 - alpha shared by the keyword
+        requests) for relativeScoreFusion or RRFRanker(60) for rankedFusion (keys, best first)."""
+        if not self._loaded(plan.target):
+            return []
+        pk = plan.field_by_role(FieldRole.ID).name
+        where = self._tenant_filter(plan, tenant)
+        limit = max(k, HYBRID_SET_LIMIT)
+        index = plan.index_for(field)
+        requests = [
+            AnnSearchRequest(
+                data=[list(query.vector)],
+                anns_field=field,
+                param={"metric_type": index.metric} if index else {},
+                limit=limit,
+                expr=where or None,
+            )
+        ]
+        requests += [
+            AnnSearchRequest(
+                data=[query.text],
+                anns_field=f.output_field,
+                param={"metric_type": "BM25"},
+                limit=limit,
+                expr=where or None,
+            )
+            for f in plan.functions
+        ]
+        keyword_weight = (1 - query.alpha) / max(len(plan.functions), 1)
+        ranker = (
+            RRFRanker(60)
+            if query.fusion == "ranked"
+            else WeightedRanker(query.alpha, *[keyword_weight] * len(plan.functions))
+        )
+        hits = self.retry.call(
+            lambda: self.client.hybrid_search(
+                plan.target, requests, ranker, limit=k, output_fields=[pk], consistency_level=STRONG
+            )
+        )
+        return [(str(h["entity"][pk]), float(h["distance"])) for h in hits[0]]
+
     def matching(self, plan: MigrationPlan, expression: str, limit: int) -> list[str]:
         """The bare Weaviate UUIDs of at most `limit` rows passing the expression, read Strong."""
         if not self._loaded(plan.target):
@@ -612,6 +743,16 @@ class MilvusSink:
 
 
 _LEVEL_NAMES = {0: "Strong", 1: "Session", 2: "Bounded", 3: "Eventually", 4: "Customized"}
+
+
+def _written_names(described: dict[str, Any]) -> set[str]:
+    """The fields a row carries: all but the BM25 outputs, which Milvus fills itself."""
+    return {f["name"] for f in described["fields"] if not f.get("is_function_output")}
+
+
+def _metric(described: str | None) -> str:
+    """A scalar index reports metric NONE (Lite) or nothing; the plan spells it empty."""
+    return "" if described in (None, "", "NONE") else described
 
 
 def _level_name(described: dict[str, Any]) -> str:

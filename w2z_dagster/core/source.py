@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import weaviate
 from weaviate.classes.init import AdditionalConfig, Auth, Timeout
-from weaviate.classes.query import Filter, MetadataQuery, QueryReference
+from weaviate.classes.query import Filter, HybridFusion, MetadataQuery, QueryReference
 from weaviate.collections.classes.config import ConsistencyLevel
 from weaviate.config import GrpcConfig
 
@@ -26,6 +26,7 @@ from w2z_dagster.core.class_json import LEGACY_VECTOR, parse_class
 from w2z_dagster.core.retry import RetryPolicy
 from w2z_dagster.core.schema import (
     CollectionSchema,
+    HybridQuery,
     PropertySpec,
     SourceObject,
     TenantSpec,
@@ -389,6 +390,39 @@ class WeaviateSource:
             )
         )
         return [(str(o.uuid), float(o.metadata.distance or 0.0)) for o in result.objects]
+
+    def bm25(
+        self, name: str, tenant: str | None, text: str, properties: Sequence[str], k: int
+    ) -> list[tuple[str, float]]:
+        """The `k` best BM25 matches of `text` in `properties` with their scores, best first."""
+        result = self.retry.call(
+            lambda: self._collection(name, tenant).query.bm25(
+                query=text,
+                query_properties=list(properties),
+                limit=k,
+                return_properties=[],
+                return_metadata=MetadataQuery(score=True),
+            )
+        )
+        return [(str(o.uuid), float(o.metadata.score or 0.0)) for o in result.objects]
+
+    def hybrid(self, name: str, tenant: str | None, query: HybridQuery, k: int) -> list[tuple[str, float]]:
+        """The `k` best hybrid matches (keyword in `query.properties`, vector in `query.target`), best first."""
+        fusion = HybridFusion.RANKED if query.fusion == "ranked" else HybridFusion.RELATIVE_SCORE
+        result = self.retry.call(
+            lambda: self._collection(name, tenant).query.hybrid(
+                query=query.text,
+                vector=list(query.vector),
+                target_vector=None if query.target == LEGACY_VECTOR else query.target,
+                query_properties=list(query.properties),
+                alpha=query.alpha,
+                fusion_type=fusion,
+                limit=k,
+                return_properties=[],
+                return_metadata=MetadataQuery(score=True),
+            )
+        )
+        return [(str(o.uuid), float(o.metadata.score or 0.0)) for o in result.objects]
 
     def class_json(self, name: str) -> dict[str, Any]:
         """The class JSON as Weaviate reports it: tokenization and index flags the schema model omits."""

@@ -351,6 +351,8 @@ class _Compiled(NamedTuple):
     references: tuple[_Slot, ...]
     vectors: tuple[_Slot, ...]
     reject_missing_vectors: bool
+    keyword_texts: tuple[tuple[str, tuple[str, ...]], ...]
+    max_text_bytes: int
 
 
 _CACHE: dict[int, tuple[MigrationPlan, _Compiled]] = {}
@@ -396,6 +398,8 @@ def _compile(plan: MigrationPlan) -> _Compiled:
         references=slots(FieldRole.REFERENCE),
         vectors=slots(FieldRole.VECTOR, FieldRole.MULTI_VECTOR),
         reject_missing_vectors=plan.options.missing_vector == "reject",
+        keyword_texts=tuple((f.input_field, f.sources) for f in plan.functions),
+        max_text_bytes=limits.max_varchar_bytes,
     )
 
 
@@ -440,6 +444,8 @@ def _row(obj: SourceObject, c: _Compiled) -> dict[str, Any]:
     for s in c.references:
         value = references.get(s.source)
         row[s.field] = None if value is None else s.to_milvus(value)
+    for field, sources in c.keyword_texts:
+        row[field] = keyword_text(properties, sources, c.max_text_bytes)
     vectors = obj.vectors
     for s in c.vectors:
         value = vectors.get(s.source)
@@ -450,6 +456,26 @@ def _row(obj: SourceObject, c: _Compiled) -> dict[str, Any]:
         else:
             row[s.field] = s.to_milvus(value)
     return row
+
+
+def keyword_text(properties: Mapping[str, Any], sources: Sequence[str], max_bytes: int) -> str | None:
+    """The searchable text of one analyzer group: its text and text[] values joined by newlines.
+
+    Cut at `max_bytes` on a character boundary (a VARCHAR holds no more): keyword search then misses
+    only the words beyond it. None when the object has none of the texts, as Weaviate indexes nothing.
+    """
+    parts: list[str] = []
+    for name in sources:
+        value = properties.get(name)
+        if isinstance(value, list):
+            parts.extend(str(v) for v in value if v is not None)
+        elif value is not None:
+            parts.append(str(value))
+    if not parts:
+        return None
+    joined = "\n".join(parts)
+    encoded = joined.encode()
+    return joined if len(encoded) <= max_bytes else encoded[:max_bytes].decode(errors="ignore")
 
 
 def to_rows(objects: Sequence[SourceObject], plan: MigrationPlan) -> TransformResult:

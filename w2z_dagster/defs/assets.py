@@ -2,6 +2,7 @@
 
 import time
 from collections.abc import Iterator
+from typing import Literal
 
 import dagster as dg
 from pydantic import Field
@@ -98,11 +99,11 @@ def zilliz_collection(
     """
     _check_run_config(context)
     with zilliz.open() as sink:
-        sink.check_version()
+        version = sink.check_version()
         if _dimensions_unknowable(schema):
             context.log.info(f"'{schema.name}' has no objects yet: no target created, nothing to migrate")
             return dg.Output(None, metadata=dict(PlanMetadataSet(created=False)))
-        plan = zilliz.plan(schema)
+        plan = zilliz.plan(schema, version)
         created = sink.ensure_collection(plan)
         level = sink.consistency(plan.target)
     context.log.info(
@@ -359,6 +360,24 @@ class VerificationConfig(dg.Config):
     min_recall: float = Field(
         0.9, ge=0.0, le=1.0, description="Mean recall@k each vector field must reach in Milvus."
     )
+    min_keyword_overlap: float = Field(
+        0.8,
+        ge=0.0,
+        le=1.0,
+        description="Mean top-k overlap Milvus BM25 search must reach with Weaviate bm25.",
+    )
+    min_hybrid_overlap: float = Field(
+        0.8,
+        ge=0.0,
+        le=1.0,
+        description="Mean top-k overlap Milvus hybrid_search must reach with Weaviate hybrid.",
+    )
+    hybrid_alpha: float = Field(0.5, ge=0.0, le=1.0, description="Hybrid parity's weight on the vector side.")
+    hybrid_fusion: Literal["relative", "ranked"] = Field(
+        "ranked",
+        description="Hybrid parity's fusion: rankedFusion (RRF, which Milvus reproduces) or "
+        "relativeScoreFusion (Milvus's WeightedRanker normalises differently: docs/verification.md).",
+    )
     filtered_queries: int = Field(
         10, ge=0, description="Query objects (of search_queries) whose values become filtered-parity filters."
     )
@@ -402,6 +421,10 @@ def verification_report(
         search_queries=config.search_queries,
         k=config.k,
         min_recall=config.min_recall,
+        min_keyword_overlap=config.min_keyword_overlap,
+        min_hybrid_overlap=config.min_hybrid_overlap,
+        hybrid_alpha=config.hybrid_alpha,
+        hybrid_fusion=config.hybrid_fusion,
         filtered_queries=config.filtered_queries,
         min_filtered_recall=config.min_filtered_recall,
     )

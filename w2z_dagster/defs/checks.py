@@ -17,7 +17,9 @@ from w2z_dagster.core.verification.report import (
     COUNTS,
     DUPLICATES,
     FILTERED_PARITY,
+    HYBRID_PARITY,
     IDENTITY,
+    KEYWORD_PARITY,
     REJECTS,
     SCHEMA,
     SEARCH_PARITY,
@@ -37,6 +39,10 @@ DESCRIPTIONS = {
     SCHEMA: "Every Weaviate property and vector has its planned Milvus field with the planned type and size.",
     SEARCH_PARITY: "Top-k neighbours of sampled vectors agree between Weaviate and Milvus at the minimum "
     "recall.",
+    KEYWORD_PARITY: "BM25 queries drawn from the collection's own text find the same top-k objects in "
+    "Weaviate and in Milvus's BM25 sparse fields, at the minimum mean overlap.",
+    HYBRID_PARITY: "Weaviate hybrid search and Milvus hybrid_search (WeightedRanker for relativeScoreFusion, "
+    "RRFRanker(60) for rankedFusion) find the same top-k objects, at the minimum mean overlap.",
     REJECTS: "No object was dead-lettered by the last migration.",
     DUPLICATES: "Milvus count(*) equals the number of distinct keys per tenant: no key is held twice "
     "(a real Milvus keeps both rows of a re-inserted key; every other read shows one).",

@@ -19,7 +19,7 @@ from upath import UPath
 from w2z_dagster.core import selection
 from w2z_dagster.core.mapping import build_plan
 from w2z_dagster.core.plan import MappingOptions, MigrationPlan
-from w2z_dagster.core.profiles import TargetProfile, profile_for_uri
+from w2z_dagster.core.profiles import TargetProfile, profile_for_server, profile_for_uri
 from w2z_dagster.core.retry import RetryPolicy
 from w2z_dagster.core.schema import CollectionSchema
 from w2z_dagster.core.settings import BatchSize, Settings, derive_grpc_endpoint
@@ -115,6 +115,11 @@ class ZillizResource(dg.ConfigurableResource):
     vector_dimensions: str = Field(
         "", description="`name=dim,...` for vectors no object has yet (W2Z_VECTOR_DIMENSIONS)."
     )
+    search_indexes: bool = Field(
+        True,
+        description="Carry keyword search (BM25) and filter indexes (W2Z_SEARCH_INDEXES); false for a "
+        "target older than Milvus 2.5.",
+    )
     dead_letter_dir: str | None = Field(
         None,
         description="Where objects the target cannot hold are kept: a path or object-store URL every run "
@@ -135,15 +140,20 @@ class ZillizResource(dg.ConfigurableResource):
             return UPath(self.dead_letter_dir) / partition
         return UPath(instance.storage_directory()) / "w2z" / "dead_letters" / partition
 
-    def target_profile(self) -> TargetProfile:
-        return self.profile or profile_for_uri(self.uri)
+    def target_profile(self, server_version: str = "") -> TargetProfile:
+        """The configured profile, else the URI's guess refined by the server's version when known."""
+        return self.profile or profile_for_server(profile_for_uri(self.uri), server_version)
 
-    def plan(self, schema: CollectionSchema) -> MigrationPlan:
+    def plan(self, schema: CollectionSchema, server_version: str = "") -> MigrationPlan:
         """The mapping of `schema` onto this target, with the user's mapping choices."""
         options = MappingOptions.from_settings(
-            self.store_blobs, self.missing_vector, self.max_vector_fields, self.vector_dimensions
+            self.store_blobs,
+            self.missing_vector,
+            self.max_vector_fields,
+            self.vector_dimensions,
+            search_indexes=self.search_indexes,
         )
-        return build_plan(schema, self.target_profile(), options)
+        return build_plan(schema, self.target_profile(server_version), options)
 
     @contextmanager
     def open(self) -> Iterator[MilvusSink]:
@@ -197,6 +207,7 @@ def resources_from_settings(
             missing_vector=settings.missing_vector,
             max_vector_fields=settings.max_vector_fields,
             vector_dimensions=settings.vector_dimensions,
+            search_indexes=settings.search_indexes,
             dead_letter_dir=settings.dead_letter_dir,
             **shared,
         ),

@@ -7,8 +7,8 @@ connection) runs once and every other block runs in a copy of what it defined, w
 the application's call to the embedding model (here the test Weaviate's stand-in for it).
 
 One marker line before a block is honoured: `<!-- requires: bm25 -->` means the block needs the plan's
-BM25 sparse field. While the plan has none (keyword search not merged yet), such blocks are only
-compiled; every other block must run, and an unknown marker fails the test.
+BM25 sparse field: where the plan has none (`W2Z_SEARCH_INDEXES=false`), such blocks are only compiled;
+every other block must run, and an unknown marker fails the test.
 """
 
 from __future__ import annotations

@@ -19,7 +19,9 @@ from w2z_dagster.core.verification.content import check_content
 from w2z_dagster.core.verification.counts import check_counts
 from w2z_dagster.core.verification.duplicates import check_duplicates
 from w2z_dagster.core.verification.filtered_parity import check_filtered_parity
+from w2z_dagster.core.verification.hybrid_parity import check_hybrid_parity
 from w2z_dagster.core.verification.identity import scan_identity
+from w2z_dagster.core.verification.keyword_parity import check_keyword_parity
 from w2z_dagster.core.verification.rejects import check_rejects, dead_letters_in
 from w2z_dagster.core.verification.report import (
     CHECKS,
@@ -70,9 +72,15 @@ def verify(
         identity,
         content,
         check_schema(
-            schema, plan, target, sink.describe_indexes(plan.target) if target is not None else None
+            schema,
+            plan,
+            target,
+            sink.describe_indexes(plan.target) if target is not None else None,
+            sink.describe_functions(plan.target) if target is not None else (),
         ),
         check_search_parity(source, sink, schema, plan, queries, target, options),
+        check_keyword_parity(source, sink, schema, plan, queries, options),
+        check_hybrid_parity(source, sink, schema, plan, queries, options),
         check_rejects(dead_letters_in(dead_letters), options.listed),
         check_duplicates(
             sink, schema, plan, counts.numbers["milvus"], identity.numbers["milvus"], options.listed

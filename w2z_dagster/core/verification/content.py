@@ -96,6 +96,8 @@ class Query(NamedTuple):
     tenant: str | None
     uuid: str
     vectors: dict[str, Any]
+    properties: dict[str, Any]
+    """The object's own values: where keyword queries take their terms from."""
 
 
 def check_content(
@@ -134,7 +136,7 @@ def check_content(
                     {"tenant": tenant or "", "uuid": uuid, **d._asdict(), "detail": "value differs"}
                 )
             if SampleKey(tenant, uuid) in query_keys:
-                queries.append(Query(tenant, uuid, obj.vectors))
+                queries.append(Query(tenant, uuid, obj.vectors, obj.properties))
     dead = 0
     for reject in dead_letters_in(dead_letters):
         dead += 1

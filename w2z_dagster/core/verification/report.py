@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -11,6 +11,8 @@ IDENTITY = "identity"
 CONTENT = "content"
 SCHEMA = "schema"
 SEARCH_PARITY = "search_parity"
+KEYWORD_PARITY = "keyword_parity"
+HYBRID_PARITY = "hybrid_parity"
 REJECTS = "rejects"
 DUPLICATES = "duplicates"
 FILTERED_PARITY = "filtered_parity"
@@ -20,6 +22,8 @@ CHECKS = (
     CONTENT,
     SCHEMA,
     SEARCH_PARITY,
+    KEYWORD_PARITY,
+    HYBRID_PARITY,
     REJECTS,
     DUPLICATES,
     FILTERED_PARITY,
@@ -59,6 +63,10 @@ class VerifyOptions(BaseModel):
     search_queries: int = Field(10, ge=0)
     k: int = Field(10, ge=1)
     min_recall: float = Field(0.9, ge=0.0, le=1.0)
+    min_keyword_overlap: float = Field(0.8, ge=0.0, le=1.0)
+    min_hybrid_overlap: float = Field(0.8, ge=0.0, le=1.0)
+    hybrid_alpha: float = Field(0.5, ge=0.0, le=1.0)
+    hybrid_fusion: Literal["relative", "ranked"] = "ranked"
     filtered_queries: int = Field(
         10, ge=0, description="Query objects filters are drawn from (of search_queries)."
     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from w2z_dagster.core.compatibility import Gap, field_differences
-from w2z_dagster.core.plan import FieldRole, IndexPlan, MigrationPlan, MilvusField
+from w2z_dagster.core.compatibility import Gap, field_differences, missing_functions
+from w2z_dagster.core.plan import FieldRole, FunctionPlan, IndexPlan, MigrationPlan, MilvusField
 from w2z_dagster.core.schema import CollectionSchema, WeaviateType
 from w2z_dagster.core.verification.report import SCHEMA, CheckResult
 
@@ -54,16 +54,53 @@ def _unmapped(schema: CollectionSchema, plan: MigrationPlan) -> Iterator[dict[st
             }
 
 
+def _index_problems(planned: IndexPlan, actual: IndexPlan | None) -> Iterator[dict[str, Any]]:
+    """Metric, type (unless the plan left it to AUTOINDEX) and the BM25 parameters the target reports."""
+    if actual is None:
+        yield {
+            "field": planned.field,
+            "weaviate": planned.text,
+            "milvus": "no index",
+            "detail": "index missing",
+        }
+        return
+    if actual.metric != planned.metric:
+        yield {
+            "field": planned.field,
+            "weaviate": f"metric {planned.metric}",
+            "milvus": f"metric {actual.metric or 'none'}",
+            "detail": "metric differs",
+        }
+    if planned.index_type != "AUTOINDEX" and actual.index_type != planned.index_type:
+        yield {
+            "field": planned.field,
+            "weaviate": f"index {planned.index_type}",
+            "milvus": f"index {actual.index_type}",
+            "detail": "index type differs",
+        }
+    for key, value in actual.params.items():
+        want = planned.params.get(key)
+        if key.startswith("bm25_") and want is not None and float(value) != float(want):
+            yield {
+                "field": planned.field,
+                "weaviate": f"{key} {want}",
+                "milvus": f"{key} {value}",
+                "detail": f"{key} differs",
+            }
+
+
 def check_schema(
     schema: CollectionSchema,
     plan: MigrationPlan,
     target: Sequence[MilvusField] | None,
     indexes: Sequence[IndexPlan] | None = None,
+    functions: Sequence[FunctionPlan] = (),
 ) -> CheckResult:
-    """Every Weaviate property and vector has its planned Milvus field, with the planned type and size.
+    """Every Weaviate property and vector has its planned Milvus field, with the planned type and size,
+    analyzer, index and BM25 function.
 
-    `indexes` are the target's vector indexes; when the sink cannot describe them the metric is reported
-    as not checked rather than assumed right.
+    `indexes` are the target's indexes; when the sink cannot describe them they are reported as not
+    checked rather than assumed right.
     """
     problems = list(_unmapped(schema, plan))
     if target is None:
@@ -73,30 +110,32 @@ def check_schema(
         for planned in plan.fields:
             problems.extend(_field_problems(planned, actual.get(planned.name)))
         if indexes is not None:
-            metrics = {i.field: i.metric for i in indexes}
+            described = {i.field: i for i in indexes}
             for planned_index in plan.indexes:
-                have = metrics.get(planned_index.field)
-                if have != planned_index.metric:
-                    problems.append(
-                        {
-                            "field": planned_index.field,
-                            "weaviate": f"metric {planned_index.metric}",
-                            "milvus": f"metric {have or 'none'}",
-                            "detail": "metric differs",
-                        }
-                    )
+                problems.extend(_index_problems(planned_index, described.get(planned_index.field)))
+        problems.extend(
+            {
+                "field": f.output_field,
+                "weaviate": f"keyword search on {', '.join(f.sources)}",
+                "milvus": "no BM25 function",
+                "detail": f"BM25 function from '{f.input_field}' missing",
+            }
+            for f in missing_functions(plan, functions)
+        )
     passed = not problems
     metric = "checked" if indexes is not None else "not checked"
     return CheckResult(
         name=SCHEMA,
         passed=passed,
-        summary=f"{len(plan.fields)} field(s) checked, {len(problems)} problem(s); index metric {metric}",
+        summary=f"{len(plan.fields)} field(s) checked, {len(problems)} problem(s); indexes {metric}",
         numbers={
             "weaviate_properties": len(schema.properties),
             "weaviate_vectors": len(schema.vectors),
             "fields_checked": len(plan.fields),
             "problems": len(problems),
             "metric_checked": indexes is not None,
+            "indexes_checked": len(plan.indexes) if indexes is not None else 0,
+            "functions_checked": len(plan.functions),
         },
         mismatches=problems,
     )

@@ -259,7 +259,8 @@ def test_columns_are_packed_exactly_as_pymilvus_packs_rows(
         }
 
         assert ours == theirs, name
-        assert list(ours) == [f["name"] for f in described["fields"]]
+        # Milvus fills the BM25 outputs itself: neither packing sends them.
+        assert list(ours) == [f["name"] for f in described["fields"] if not f.get("is_function_output")]
 
 
 def test_every_fallback_of_the_packing_is_a_debug_line(

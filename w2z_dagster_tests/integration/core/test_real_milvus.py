@@ -22,7 +22,7 @@ from weaviate.classes.data import DataObject
 from w2z_dagster.core.checkpoint import Checkpoint, now_ms
 from w2z_dagster.core.insert_gate import InsertGate
 from w2z_dagster.core.mapping import build_plan
-from w2z_dagster.core.plan import MigrationPlan
+from w2z_dagster.core.plan import MappingOptions, MigrationPlan
 from w2z_dagster.core.profiles import profile_for_uri
 from w2z_dagster.core.retry import RetryPolicy
 from w2z_dagster.core.schema import CollectionSchema
@@ -69,10 +69,11 @@ def client(real_milvus: RealMilvus) -> Iterator[MilvusClient]:
 def _plan(
     weaviate_client: weaviate.WeaviateClient, source: WeaviateSource, sink: MilvusSink, name: str, n: int
 ) -> tuple[CollectionSchema, MigrationPlan]:
-    """`n` seeded articles and a plan the 2.3 engine can hold: the same fields, none nullable."""
+    """`n` seeded articles and a plan the 2.3 engine can hold: the same fields, none nullable, and no
+    keyword search or scalar indexes (BM25 functions and INVERTED indexes came with 2.4 and 2.5)."""
     seed_articles(weaviate_client, name=name, n=n)
     schema = source.read_schema(name)
-    plan = build_plan(schema, profile_for_uri("http://127.0.0.1"))
+    plan = build_plan(schema, profile_for_uri("http://127.0.0.1"), MappingOptions(search_indexes=False))
     plan = plan.model_copy(
         update={"fields": tuple(f.model_copy(update={"nullable": False}) for f in plan.fields)}
     )

@@ -24,6 +24,7 @@ from w2z_dagster.core.sink import ExpressionRefused, open_sink
 from w2z_dagster.core.verification.filtered_parity import MAX_MATCHES
 from w2z_dagster_tests.support.seeding import (
     ALL_CHECKS,
+    as_written,
     failed,
     migrate,
     mismatches,
@@ -85,7 +86,7 @@ def test_a_value_changed_in_milvus_is_the_filter_that_no_longer_finds_its_object
     assert migrate(instance, resources, "Articles").success
     milvus = MilvusClient(milvus_uri)
     rows = [dict(r) for r in milvus.query("Articles", filter='id != ""', output_fields=["*"], limit=100)]
-    milvus.upsert("Articles", [{**r, "views": r["views"] + 1} for r in rows])
+    milvus.upsert("Articles", [{**as_written(r), "views": r["views"] + 1} for r in rows])
 
     # One query object: its first equality candidate is views, then the id filter.
     result = reverify(instance, resources, "Articles", {"search_queries": 1, "filtered_queries": 1})

@@ -16,6 +16,7 @@ from weaviate.classes.data import DataObject
 from w2z_dagster.defs.resources import ZillizResource
 from w2z_dagster_tests.support.seeding import (
     ALL_CHECKS,
+    as_written,
     failed,
     migrate,
     mismatches,
@@ -73,7 +74,7 @@ def test_named_vectors_are_compared_and_searched_per_vector(
     assert all(f["queries"] == 10 and f["mean_recall"] == 1.0 for f in per_field.values())
 
     milvus = MilvusClient(milvus_uri)
-    row = dict(milvus.get("Pages", ids=[uuid_of(9)], output_fields=["*"])[0])
+    row = as_written(milvus.get("Pages", ids=[uuid_of(9)], output_fields=["*"])[0])
     caption = np.asarray(row["caption"], dtype=np.float32)
     caption[2] = -caption[2] - 1
     row["caption"] = caption.tolist()

@@ -142,7 +142,11 @@ def test_every_object_and_vector_arrives_in_the_parquet_files(tmp_path: Path) ->
         "nullable": False,
         "is_primary": True,
         "is_partition_key": False,
+        "enable_analyzer": False,
     }
+    assert schema_doc["functions"] == [
+        {"name": "w2z_text_bm25", "input_field": "w2z_text", "output_field": "w2z_bm25"}
+    ]
     assert MigrationPlan.model_validate(schema_doc["plan"]) == plan
 
 
@@ -162,6 +166,7 @@ def test_the_columns_have_the_types_pymilvus_bulk_writer_gives_them(tmp_path: Pa
             pa.field("when", pa.string()),
             pa.field("tags", pa.list_(pa.string())),
             pa.field("where", pa.string()),
+            pa.field("w2z_text", pa.string()),
             pa.field("w2z_updated_ms", pa.int64()),
         ]
     )

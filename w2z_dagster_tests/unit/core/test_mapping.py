@@ -194,6 +194,7 @@ def test_keyword_and_invalid_names_are_renamed_and_shown() -> None:
     assert plan.notes == (
         "vector 'vector' is stored as field 'vector_1' ('vector' is already taken by another field)",
         "vector 'like' is stored as field 'like_1' ('like' is a Milvus filter-expression keyword)",
+        "keyword search on and, title is not carried: its sparse field would exceed the target's vector fields",
         "property 'and' is stored as field 'and_2' ('and' is a Milvus filter-expression keyword)",
     )
     row = next(r for r in mapping_rows(plan) if r["weaviate_property"] == "and")
@@ -202,7 +203,8 @@ def test_keyword_and_invalid_names_are_renamed_and_shown() -> None:
         "weaviate_type": "text",
         "milvus_field": "and_2",
         "milvus_type": "VARCHAR(65535)",
-        "notes": "nullable; length counted in UTF-8 bytes; renamed: 'and' is a Milvus filter-expression keyword",
+        "notes": "nullable; index INVERTED; length counted in UTF-8 bytes; renamed: 'and' is a Milvus "
+        "filter-expression keyword",
     }
 
 
@@ -289,7 +291,7 @@ def test_vectors_of_the_every_type_schema() -> None:
         FieldRole.MULTI_VECTOR,
         True,
     )
-    assert plan.indexes == (
+    assert plan.indexes[:2] == (
         IndexPlan(
             field="vector", index_type="HNSW", metric="COSINE", params={"M": 32, "efConstruction": 128}
         ),
@@ -456,7 +458,7 @@ def test_mapping_table_rows() -> None:
         "weaviate_type": "cross-reference → Author",
         "milvus_field": "p_reference",
         "milvus_type": "ARRAY<VARCHAR(36)>[4096]",
-        "notes": "nullable; target object UUIDs",
+        "notes": "nullable; index INVERTED; target object UUIDs",
     }
 
 
@@ -471,15 +473,29 @@ def _replace(fields: list[MilvusField], name: str, **changes: object) -> list[Mi
 
 def test_plan_matches_its_own_target() -> None:
     plan = plan_of(every_type_schema(multi_tenant=True))
-    assert plan_matches(plan, _described(plan)) == []
+    assert plan_matches(plan, _described(plan), plan.functions) == []
+
+
+def test_a_target_without_the_bm25_function_cannot_fill_keyword_search() -> None:
+    plan = plan_of(every_type_schema(multi_tenant=True))
+    assert plan_matches(plan, _described(plan)) == [
+        "the target has no BM25 function from 'w2z_text' into 'w2z_bm25'"
+    ]
 
 
 @pytest.mark.parametrize(
     ("change", "problems"),
     [
         (
-            lambda fs: [*fs[:-2], fs[-1]],
+            lambda fs: [f for f in fs if f.name != "p_reference"],
             ["field 'p_reference' (ARRAY<VARCHAR(36)>[4096]) is missing from the target"],
+        ),
+        (
+            lambda fs: _replace(fs, "w2z_text", analyzer_params={"tokenizer": "standard"}),
+            [
+                "field 'w2z_text': analyzer_params is {'tokenizer': 'standard'} in the target, planned "
+                f"{plan_of(every_type_schema()).field('w2z_text').analyzer_params!r}"
+            ],
         ),
         (
             lambda fs: [*fs, MilvusField(name="extra", data_type="INT64")],
@@ -513,7 +529,7 @@ def test_plan_matches_its_own_target() -> None:
 )
 def test_plan_matches_differences(change, problems: list[str]) -> None:
     plan = plan_of(every_type_schema(multi_tenant=True))
-    assert plan_matches(plan, change(_described(plan))) == problems
+    assert plan_matches(plan, change(_described(plan)), plan.functions) == problems
 
 
 @pytest.mark.parametrize(

@@ -57,6 +57,8 @@ def test_row_bytes_are_exact_for_vectors_and_fixed_width_fields_and_typical_for_
         + VARCHAR_ESTIMATE * ARRAY_ELEMENTS_ESTIMATE  # tags
         + 8 * ARRAY_ELEMENTS_ESTIMATE  # counts
         + JSON_ESTIMATE  # where
+        + VARCHAR_ESTIMATE  # w2z_text: the keyword text
+        + JSON_ESTIMATE  # w2z_bm25: its sparse vector, estimated like a JSON value
         + 8  # w2z_updated_ms
     )
     assert row_bytes(plan) == expected
@@ -71,7 +73,15 @@ def test_a_missing_target_would_be_created_and_the_estimate_is_rows_times_count(
     assert result.objects == result.source_objects == 1000
     assert result.estimated_bytes == 1000 * row_bytes(plan)
     assert result.mapping == mapping_rows(plan)
-    assert result.indexes == [f"vector: {plan.indexes[0].text}"]
+    assert result.indexes == [
+        "vector: HNSW M=32 efConstruction=128 COSINE",
+        "title: INVERTED",
+        "views: INVERTED",
+        "score: INVERTED",
+        "published: INVERTED",
+        "when: INVERTED",
+        "w2z_bm25: SPARSE_INVERTED_INDEX bm25_k1=1.2 bm25_b=0.75 BM25",
+    ]
     assert [(t.name, t.objects) for t in result.tenants] == [("", 1000)]
 
 
@@ -86,12 +96,17 @@ def test_limit_caps_the_objects_that_would_be_copied() -> None:
 def test_an_existing_target_is_reused_when_it_matches_and_a_conflict_when_it_does_not() -> None:
     schema = articles()
     plan = build_plan(schema, TargetProfile.LITE)
-    assert preview(schema, plan, list(plan.fields)).target_state is TargetState.REUSE
+    assert preview(schema, plan, list(plan.fields), target_functions=plan.functions).target_state is (
+        TargetState.REUSE
+    )
+    assert preview(schema, plan, list(plan.fields)).differences == [
+        "the target has no BM25 function from 'w2z_text' into 'w2z_bm25'"
+    ]
 
     narrowed = [f.model_copy(update={"dim": 16}) if f.name == "vector" else f for f in plan.fields] + [
         MilvusField(name="extra", data_type="INT64")
     ]
-    result = preview(schema, plan, narrowed)
+    result = preview(schema, plan, narrowed, target_functions=plan.functions)
     assert result.target_state is TargetState.CONFLICT and not result.ok
     assert result.differences == [
         "field 'vector': dim is 16 in the target, planned 8",

@@ -3,7 +3,13 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from w2z_dagster.core.profiles import TargetLimits, TargetProfile, limits_for, profile_for_uri
+from w2z_dagster.core.profiles import (
+    TargetLimits,
+    TargetProfile,
+    limits_for,
+    profile_for_server,
+    profile_for_uri,
+)
 
 
 @pytest.mark.parametrize(
@@ -66,9 +72,26 @@ def test_limits_per_profile(
 
 def test_lite_enforces_the_milvus_size_limits() -> None:
     lite, milvus = limits_for(TargetProfile.LITE), limits_for(TargetProfile.MILVUS)
-    assert lite.model_dump(exclude={"nullable_vectors"}) == milvus.model_dump(exclude={"nullable_vectors"})
+    # Lite's own capabilities (null vectors, tokenizers, scalar indexes) differ; its size limits do not.
+    capabilities = {"nullable_vectors", "analyzer_tokenizers", "scalar_index"}
+    assert lite.model_dump(exclude=capabilities) == milvus.model_dump(exclude=capabilities)
 
 
 def test_limits_are_frozen() -> None:
     with pytest.raises(ValidationError):
         TargetLimits().max_fields = 1  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("guessed", "version", "profile"),
+    [
+        (TargetProfile.MILVUS, "milvus_lite-3.2.2", TargetProfile.LITE),
+        (TargetProfile.MILVUS, "v2.6.3", TargetProfile.MILVUS),
+        (TargetProfile.MILVUS, "", TargetProfile.MILVUS),
+        (TargetProfile.ZILLIZ_DEDICATED, "milvus_lite-3.2.2", TargetProfile.ZILLIZ_DEDICATED),
+    ],
+)
+def test_a_milvus_uri_served_by_milvus_lite_is_planned_as_lite(
+    guessed: TargetProfile, version: str, profile: TargetProfile
+) -> None:
+    assert profile_for_server(guessed, version) is profile

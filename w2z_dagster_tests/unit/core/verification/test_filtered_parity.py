@@ -194,7 +194,7 @@ class _Sink:
 def test_an_expression_milvus_refuses_fails_the_check_with_its_message_and_the_rest_is_compared() -> None:
     obj = _object(0, views=10)
     source = _Source([obj])
-    queries = [Query(None, obj.uuid, {"default": [1.0, 0.0]})]
+    queries = [Query(None, obj.uuid, {"default": [1.0, 0.0]}, obj.properties)]
 
     result = check_filtered_parity(
         source,

@@ -26,7 +26,9 @@ from w2z_dagster.core.transform import Reject, from_row, primary_key, to_rows
 from w2z_dagster.core.verification import verify
 from w2z_dagster.core.verification.content import Query, check_content, compare_object, describe_difference
 from w2z_dagster.core.verification.counts import check_counts
+from w2z_dagster.core.verification.hybrid_parity import check_hybrid_parity
 from w2z_dagster.core.verification.identity import SampleKey, Sampler, scan_identity
+from w2z_dagster.core.verification.keyword_parity import check_keyword_parity, keyword_queries
 from w2z_dagster.core.verification.rejects import check_rejects
 from w2z_dagster.core.verification.report import VerifyOptions
 from w2z_dagster.core.verification.schema_check import check_schema
@@ -97,6 +99,25 @@ class FakeSource:
         self.searches.append((tenant, target))
         return _nearest(self._of(tenant), lambda o: o.vectors[target], o_id=lambda o: o.uuid, q=vector, k=k)
 
+    def bm25(
+        self, name: str, tenant: str | None, text: str, properties: Sequence[str], k: int
+    ) -> list[tuple[str, float]]:
+        texts = {
+            o.uuid: " ".join(str(o.properties.get(p) or "") for p in properties) for o in self._of(tenant)
+        }
+        return _matching(texts, text, k)
+
+    def hybrid(self, name: str, tenant: str | None, query: Any, k: int) -> list[tuple[str, float]]:
+        return self.bm25(name, tenant, query.text, query.properties, k)
+
+
+def _matching(texts: dict[str, str], query: str, k: int) -> list[tuple[str, float]]:
+    """A stand-in keyword score both fakes share: how many query terms a text holds, ties by key."""
+    scored = [
+        (key, float(sum(t in text.lower().split() for t in query.split()))) for key, text in texts.items()
+    ]
+    return sorted((s for s in scored if s[1] > 0), key=lambda s: (-s[1], s[0]))[:k]
+
 
 def _nearest(
     items: Sequence[Any], vec: Any, o_id: Any, q: Sequence[float], k: int
@@ -125,6 +146,9 @@ class FakeSink:
     def describe_indexes(self, target: str) -> list[Any]:
         return list(self.plan.indexes)
 
+    def describe_functions(self, target: str) -> list[Any]:
+        return list(self.plan.functions)
+
     def _of(self, tenant: str | None) -> list[dict[str, Any]]:
         return [r for k, r in sorted(self.rows.items()) if tenant is None or r["tenant"] == tenant]
 
@@ -149,6 +173,16 @@ class FakeSink:
     ) -> list[dict[str, Any]]:
         found = _nearest(self._of(tenant), lambda r: r[field], o_id=lambda r: r["id"], q=vector, k=k)
         return [{"id": key} for key, _ in found]
+
+    def keyword_search(
+        self, plan: MigrationPlan, text: str, k: int, tenant: str | None
+    ) -> list[tuple[str, float]]:
+        return _matching({r["id"]: r["w2z_text"] or "" for r in self._of(tenant)}, text, k)
+
+    def hybrid_search(
+        self, plan: MigrationPlan, field: str, query: Any, k: int, tenant: str | None
+    ) -> list[tuple[str, float]]:
+        return self.keyword_search(plan, query.text, k, tenant)
 
 
 def _pair(
@@ -308,7 +342,7 @@ def test_schema_reports_exactly_one_problem_per_fault(label: str, corrupt: Any, 
     schema = _schema()
     plan = _plan(schema)
 
-    result = check_schema(schema, plan, corrupt(list(plan.fields)))
+    result = check_schema(schema, plan, corrupt(list(plan.fields)), functions=plan.functions)
 
     assert not result.passed
     assert result.numbers["problems"] == 1
@@ -320,7 +354,7 @@ def test_schema_passes_an_exact_or_roomier_target() -> None:
     plan = _plan(schema)
     roomier = [f.model_copy(update={"max_length": 65_535}) if f.name == "title" else f for f in plan.fields]
 
-    result = check_schema(schema, plan, roomier, list(plan.indexes))
+    result = check_schema(schema, plan, roomier, list(plan.indexes), plan.functions)
 
     assert result.passed, result.mismatches
     assert result.numbers == {
@@ -329,6 +363,8 @@ def test_schema_passes_an_exact_or_roomier_target() -> None:
         "fields_checked": len(plan.fields),
         "problems": 0,
         "metric_checked": True,
+        "indexes_checked": len(plan.indexes),
+        "functions_checked": 1,
     }
 
 
@@ -337,10 +373,29 @@ def test_schema_reports_a_wrong_metric_when_indexes_are_known() -> None:
     plan = _plan(schema)
     indexes = [i.model_copy(update={"metric": "IP"}) if i.field == "body" else i for i in plan.indexes]
 
-    result = check_schema(schema, plan, list(plan.fields), indexes)
+    result = check_schema(schema, plan, list(plan.fields), indexes, plan.functions)
 
     assert [(m["field"], m["weaviate"], m["milvus"]) for m in result.mismatches] == [
         ("body", "metric COSINE", "metric IP")
+    ]
+
+
+def test_schema_reports_a_keyword_search_the_target_cannot_run() -> None:
+    schema = _schema()
+    plan = _plan(schema)
+    indexes = [
+        i.model_copy(update={"index_type": "BITMAP"} if i.field == "title" else {"params": {"bm25_k1": 1.0}})
+        if i.field in ("title", "w2z_bm25")
+        else i
+        for i in plan.indexes
+    ]
+
+    result = check_schema(schema, plan, list(plan.fields), indexes)
+
+    assert [(m["field"], m["weaviate"], m["milvus"], m["detail"]) for m in result.mismatches] == [
+        ("title", "index INVERTED", "index BITMAP", "index type differs"),
+        ("w2z_bm25", "bm25_k1 1.2", "bm25_k1 1.0", "bm25_k1 differs"),
+        ("w2z_bm25", "keyword search on title", "no BM25 function", "BM25 function from 'w2z_text' missing"),
     ]
 
 
@@ -352,17 +407,18 @@ def test_schema_fails_without_a_target_and_for_a_property_the_plan_lost() -> Non
     )
 
     assert check_schema(schema, plan, None).mismatches[0]["detail"] == "target collection does not exist"
-    assert check_schema(grown, plan, list(plan.fields)).mismatches == [
+    assert check_schema(grown, plan, list(plan.fields), functions=plan.functions).mismatches == [
         {"field": "", "weaviate": "property new", "milvus": "", "detail": "not mapped"}
     ]
 
 
 def test_metric_not_checked_is_said_not_assumed() -> None:
     schema = _schema()
-    result = check_schema(schema, _plan(schema), list(_plan(schema).fields))
+    plan = _plan(schema)
+    result = check_schema(schema, plan, list(plan.fields), functions=plan.functions)
     assert result.passed
     assert result.numbers["metric_checked"] is False
-    assert "index metric not checked" in result.summary
+    assert "indexes not checked" in result.summary
 
 
 # --- rejects -----------------------------------------------------------------------------------------
@@ -397,6 +453,15 @@ def test_a_clean_copy_passes_every_check() -> None:
         "extra": 0,
     }
     assert report.check("content").numbers["compared"] == 10
+    for name in ("keyword_parity", "hybrid_parity"):
+        assert report.check(name).numbers == {
+            "k": 5,
+            "threshold": 0.8,
+            "queries": 3,
+            "mean_overlap": 1.0,
+            "worst_queries": report.check(name).numbers["worst_queries"],
+        }
+        assert [q["overlap"] for q in report.check(name).numbers["worst_queries"]] == [1.0, 1.0, 1.0]
     assert report.check("search_parity").numbers["fields"]["body"]["queries"] == 3
     assert report.check("search_parity").numbers["skipped_fields"] == ["code"]
     assert source.searches == [(None, "body")] * 3
@@ -511,7 +576,7 @@ def test_content_flags_a_changed_row_and_every_dead_letter(tmp_path: Any) -> Non
 
 def test_search_parity_fails_below_the_threshold_and_lists_the_failing_queries() -> None:
     schema, plan, source, sink = _pair(20)
-    queries = [Query(None, _uuid(i), _object(i).vectors) for i in (3, 8)]
+    queries = [Query(None, _uuid(i), _object(i).vectors, _object(i).properties) for i in (3, 8)]
     first_agrees = iter([True, False])
     search = sink.search
     sink.search = lambda *args: search(*args) if next(first_agrees) else []
@@ -543,3 +608,26 @@ def test_search_parity_does_not_search_a_field_of_the_wrong_dimension() -> None:
             "detail": "not searchable: target field is FLOAT_VECTOR(3), the query vectors have dimension 4",
         }
     ]
+
+
+def test_keyword_queries_are_the_first_terms_of_each_object_without_stopwords() -> None:
+    schema, plan, _, _ = _pair(1)
+    queries = [
+        Query(None, _uuid(1), {}, {"title": "The Quick brown_fox, and the quick lazy dog"}),
+        Query(None, _uuid(2), {}, {"title": None}),
+    ]
+
+    assert [(q.query.uuid, q.text) for q in keyword_queries(schema, plan, queries)] == [
+        (_uuid(1), "quick brown fox")
+    ]
+
+
+def test_a_collection_without_searchable_text_has_nothing_to_compare() -> None:
+    schema, _, source, sink = _pair(5)
+    plan = build_plan(schema, TargetProfile.LITE, MappingOptions(search_indexes=False))
+    queries = [Query(None, _uuid(1), _object(1).vectors, _object(1).properties)]
+
+    for check in (check_keyword_parity, check_hybrid_parity):
+        result = check(source, sink, schema, plan, queries, VerifyOptions())
+        assert (result.passed, result.numbers["queries"]) == (True, 0)
+        assert result.summary.startswith("nothing to compare: no searchable text carried")
