@@ -661,12 +661,20 @@ class MilvusSink:
     ) -> list[tuple[str, float]]:
         """Weaviate's hybrid as Milvus `hybrid_search`: the vector request and one BM25 request per
         keyword group, fused by WeightedRanker (alpha on the vector, 1 - alpha shared by the keyword
-        requests) for relativeScoreFusion or RRFRanker(60) for rankedFusion (keys, best first)."""
+        requests) for relativeScoreFusion or RRFRanker(60) for rankedFusion (keys, best first).
+
+        RRFRanker weighs every request alike, so with several keyword groups it would give keyword
+        matches more than Weaviate's one BM25F set: then rankedFusion is done here over the vector
+        search and the summed keyword search, as docs/cutover.md shows an application doing it."""
         if not self._loaded(plan.target):
             return []
         pk = plan.field_by_role(FieldRole.ID).name
         where = self._tenant_filter(plan, tenant)
         limit = max(k, HYBRID_SET_LIMIT)
+        if query.fusion == "ranked" and len(plan.functions) > 1:
+            vector = [str(e[pk]) for e in self.search(plan, field, query.vector, limit, tenant)]
+            keyword = [key for key, _ in self.keyword_search(plan, query.text, limit, tenant)]
+            return ranked_fusion(vector, keyword, query.alpha)[:k]
         index = plan.index_for(field)
         requests = [
             AnnSearchRequest(
@@ -795,3 +803,12 @@ def open_sink(
         yield MilvusSink(client, retry, fast_paths.chosen(use_fast_paths))
     finally:
         client.close()
+
+
+def ranked_fusion(vector: Sequence[str], keyword: Sequence[str], alpha: float) -> list[tuple[str, float]]:
+    """Weaviate's rankedFusion (`hybrid_fusion.go`): each set adds weight / (rank + 60), rank from 0."""
+    scores: dict[str, float] = {}
+    for keys, weight in ((vector, alpha), (keyword, 1 - alpha)):
+        for rank, key in enumerate(keys):
+            scores[key] = scores.get(key, 0.0) + weight / (rank + 60)
+    return sorted(scores.items(), key=lambda item: -item[1])

@@ -18,6 +18,7 @@ from w2z_dagster.core.schema import (
     VectorSpec,
     WeaviateType,
 )
+from w2z_dagster.core.sink import ranked_fusion
 
 T = WeaviateType
 MILVUS, LITE = limits_for(TargetProfile.MILVUS), limits_for(TargetProfile.LITE)
@@ -237,3 +238,19 @@ def test_search_indexes_off_plans_vectors_only_and_says_so() -> None:
     assert [i.field for i in plan.indexes] == ["v"]
     assert plan.fields_with(FieldRole.KEYWORD_TEXT, FieldRole.SPARSE) == ()
     assert plan.notes == ("keyword search and filter indexes are not carried (W2Z_SEARCH_INDEXES=false)",)
+
+
+@pytest.mark.parametrize(
+    ("vector", "keyword", "alpha", "expected"),
+    [
+        (["a", "b"], ["b", "c"], 0.5, [("b", 0.5 / 61 + 0.5 / 60), ("a", 0.5 / 60), ("c", 0.5 / 61)]),
+        (["a"], ["b"], 0.75, [("a", 0.75 / 60), ("b", 0.25 / 60)]),
+        ([], ["x", "y"], 0.5, [("x", 0.5 / 60), ("y", 0.5 / 61)]),
+    ],
+)
+def test_ranked_fusion_adds_weight_over_rank_plus_60_as_weaviate(
+    vector: list[str], keyword: list[str], alpha: float, expected: list[tuple[str, float]]
+) -> None:
+    fused = ranked_fusion(vector, keyword, alpha)
+    assert [key for key, _ in fused] == [key for key, _ in expected]
+    assert [score for _, score in fused] == pytest.approx([score for _, score in expected])
