@@ -95,15 +95,19 @@ def read_only(setup: Setup) -> Timed:
 
 
 def _target(setup: Setup) -> Any:
-    """The target collection exactly as w2z plans it, so every writer fills the same schema and index."""
+    """The target collection exactly as w2z plans it, so every writer fills the same schema and index
+    (the profile as the resource resolves it: a `milvus-lite server` behind a URL plans as Lite)."""
     from w2z_dagster.core.mapping import build_plan
-    from w2z_dagster.core.profiles import profile_for_uri
+    from w2z_dagster.core.profiles import profile_for_server, profile_for_uri
     from w2z_dagster.core.retry import RetryPolicy
+    from w2z_dagster.core.sink import open_sink
     from w2z_dagster.core.source import WeaviateSource
 
     with _weaviate(setup) as client:
         schema = WeaviateSource(client, RetryPolicy(3, 1.0)).read_schema(data.COLLECTION)
-    return build_plan(schema, profile_for_uri(setup.milvus_uri))
+    with open_sink(setup.milvus_uri, None, "default", RetryPolicy(3, 1.0)) as sink:
+        version = sink.check_version()
+    return build_plan(schema, profile_for_server(profile_for_uri(setup.milvus_uri), version))
 
 
 def write_only(setup: Setup) -> Timed:

@@ -15,7 +15,7 @@ from pymilvus import MilvusClient
 from weaviate.classes.data import DataObject
 
 from w2z_dagster.cli import main
-from w2z_dagster_tests.support.seeding import uuid_of
+from w2z_dagster_tests.support.seeding import as_written, uuid_of
 from w2z_dagster_tests.support.weaviate_server import WeaviateTestServer
 
 pytestmark = pytest.mark.slow
@@ -105,7 +105,7 @@ def test_a_corrupted_target_fails_the_cutover_and_the_report_names_the_check(
     assert cutover("migrate")[0] == 0
     milvus = MilvusClient(str(tmp_path / "target.db"))
     rows = milvus.query("Articles", filter="", output_fields=["*"], limit=N)
-    milvus.upsert("Articles", [{**row, "title": f"corrupted {row['title']}"} for row in rows])
+    milvus.upsert("Articles", [{**as_written(row), "title": f"corrupted {row['title']}"} for row in rows])
     milvus.close()
 
     code, report, markdown = cutover()

@@ -69,16 +69,21 @@ def client(real_milvus: RealMilvus) -> Iterator[MilvusClient]:
 def _plan(
     weaviate_client: weaviate.WeaviateClient, source: WeaviateSource, sink: MilvusSink, name: str, n: int
 ) -> tuple[CollectionSchema, MigrationPlan]:
-    """`n` seeded articles and a plan the 2.3 engine can hold: the same fields, none nullable, and no
-    keyword search or scalar indexes (BM25 functions and INVERTED indexes came with 2.4 and 2.5)."""
+    """`n` seeded articles and their plan for the 2.3 engine, its target dropped."""
     seed_articles(weaviate_client, name=name, n=n)
     schema = source.read_schema(name)
-    plan = build_plan(schema, profile_for_uri("http://127.0.0.1"), MappingOptions(search_indexes=False))
-    plan = plan.model_copy(
-        update={"fields": tuple(f.model_copy(update={"nullable": False}) for f in plan.fields)}
-    )
+    plan = _engine_plan(schema)
     sink.drop(plan.target)
     return schema, plan
+
+
+def _engine_plan(schema: CollectionSchema) -> MigrationPlan:
+    """A plan the 2.3 engine can hold: the same fields, none nullable, and no keyword search or scalar
+    indexes (BM25 functions and INVERTED indexes came with 2.4 and 2.5)."""
+    plan = build_plan(schema, profile_for_uri("http://127.0.0.1"), MappingOptions(search_indexes=False))
+    return plan.model_copy(
+        update={"fields": tuple(f.model_copy(update={"nullable": False}) for f in plan.fields)}
+    )
 
 
 def _rows(source: WeaviateSource, schema: CollectionSchema, plan: MigrationPlan, ids: range) -> list[dict]:
@@ -336,10 +341,7 @@ def test_a_sync_by_time_finds_planted_duplicates_by_count_and_repairs_them(
         [DataObject(properties=article(i), uuid=uuid_of(i), vector=[0.5] * 8) for i in range(30)]
     )
     schema = weaviate_source.read_schema("PlantedByTime")
-    plan = build_plan(schema, profile_for_uri("http://127.0.0.1"))
-    plan = plan.model_copy(
-        update={"fields": tuple(f.model_copy(update={"nullable": False}) for f in plan.fields)}
-    )
+    plan = _engine_plan(schema)
     sink.drop(plan.target)
     sink.ensure_collection(plan)
     list(migrate(weaviate_source, sink, schema, plan, Checkpoint(collection="PlantedByTime"), 10))
