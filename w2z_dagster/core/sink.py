@@ -253,6 +253,8 @@ class MilvusSink:
                     output_field_names=[function.output_field],
                 )
             )
+        # Indexes are created without pymilvus's wait, which polls each one after sleeping 0.5 s: the
+        # collection is empty, so they are built at once, and loading waits for them in any case.
         index_params = self.client.prepare_index_params()
         for index in plan.indexes:
             metric = {"metric_type": index.metric} if index.metric else {}
@@ -260,10 +262,11 @@ class MilvusSink:
                 field_name=index.field, index_type=index.index_type, params=index.params, **metric
             )
         self.retry.call(
-            lambda: self.client.create_collection(
-                plan.target, schema=schema, index_params=index_params, consistency_level=STRONG
-            )
+            lambda: self.client.create_collection(plan.target, schema=schema, consistency_level=STRONG)
         )
+        if len(index_params):
+            self.retry.call(lambda: self.client.create_index(plan.target, index_params, sync=False))
+            self.retry.call(lambda: self.client.load_collection(plan.target))
         return True
 
     def pack(self, target: str, rows: list[dict[str, Any]]) -> Packed | None:
