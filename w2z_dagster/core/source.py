@@ -261,7 +261,7 @@ class WeaviateSource:
             legacy = self.retry.call(
                 lambda: handle.query.fetch_objects(
                     limit=len(objects),
-                    filters=Filter.by_id().contains_any([o.uuid for o in objects]),
+                    filters=_among([str(o.uuid) for o in objects]),
                     include_vector=True,
                     return_properties=[],
                 )
@@ -332,9 +332,7 @@ class WeaviateSource:
             return []
         handle = self._collection(schema.name, tenant)
         ref_props = [p for p in schema.properties if p.data_type is WeaviateType.REFERENCE]
-        objects = self._objects(
-            handle, schema, limit=len(uuids), filters=Filter.by_id().contains_any(list(uuids))
-        )
+        objects = self._objects(handle, schema, limit=len(uuids), filters=_among(uuids))
         return sorted((self._to_source(o, tenant, ref_props) for o in objects), key=lambda o: o.uuid)
 
     def count_updated(self, name: str, tenant: str | None, since_ms: int, until_ms: int) -> int:
@@ -375,10 +373,12 @@ class WeaviateSource:
         target: str,
         k: int,
         where: Mapping[str, Any] | None = None,
+        among: Sequence[str] | None = None,
     ) -> list[tuple[str, float]]:
-        """The `k` nearest objects (passing the `where` filter, if given) with Weaviate's distance to each."""
+        """The `k` nearest objects (passing the `where` filter, or among the given UUIDs) with Weaviate's
+        distance to each: `among` is how parity asks where Weaviate would have put another engine's hit."""
         target_vector = None if target == LEGACY_VECTOR else target
-        filters = None if where is None else filter_from_where(where)
+        filters = _among(among) if among is not None else None if where is None else filter_from_where(where)
         result = self.retry.call(
             lambda: self._collection(name, tenant).query.near_vector(
                 near_vector=list(vector),
@@ -392,14 +392,22 @@ class WeaviateSource:
         return [(str(o.uuid), float(o.metadata.distance or 0.0)) for o in result.objects]
 
     def bm25(
-        self, name: str, tenant: str | None, text: str, properties: Sequence[str], k: int
+        self,
+        name: str,
+        tenant: str | None,
+        text: str,
+        properties: Sequence[str],
+        k: int,
+        among: Sequence[str] | None = None,
     ) -> list[tuple[str, float]]:
-        """The `k` best BM25 matches of `text` in `properties` with their scores, best first."""
+        """The `k` best BM25 matches of `text` in `properties` with their scores, best first; `among`
+        restricts them to those UUIDs, which Weaviate scores against the whole collection as unfiltered."""
         result = self.retry.call(
             lambda: self._collection(name, tenant).query.bm25(
                 query=text,
                 query_properties=list(properties),
                 limit=k,
+                filters=None if among is None else _among(among),
                 return_properties=[],
                 return_metadata=MetadataQuery(score=True),
             )
@@ -508,3 +516,7 @@ def open_source(
         yield WeaviateSource(client, retry, include_blobs, fast_paths.chosen(use_fast_paths))
     finally:
         client.close()
+
+
+def _among(uuids: Sequence[str]) -> Any:
+    return Filter.by_id().contains_any(list(uuids))

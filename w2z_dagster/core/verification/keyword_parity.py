@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
@@ -21,7 +21,7 @@ from w2z_dagster.core.sink import MilvusSink
 from w2z_dagster.core.source import WeaviateSource
 from w2z_dagster.core.verification.content import Query
 from w2z_dagster.core.verification.report import KEYWORD_PARITY, CheckResult, Listed, VerifyOptions
-from w2z_dagster.core.verification.search_parity import TIE_WINDOW, recall, tied_with_kth
+from w2z_dagster.core.verification.search_parity import recall, tied_with_kth
 
 QUERY_TERMS = 3
 """Terms per keyword query: enough to rank, few enough that most objects share one."""
@@ -66,13 +66,39 @@ def searched_properties(plan: MigrationPlan) -> list[str]:
     return [name for f in plan.functions for name in f.sources]
 
 
-def overlap(
-    wider: Sequence[tuple[str, float]], milvus: Sequence[tuple[str, float]], k: int
-) -> tuple[float, int, int]:
-    """Share of Weaviate's top k Milvus also returned, a tie with Weaviate's k-th counting as found."""
-    expected = [uuid for uuid, _ in wider[:k]]
-    got = [key.rpartition(":")[2] for key, _ in milvus]
-    return recall(expected, got, tied_with_kth(wider, k)), len(expected), len(set(expected) & set(got))
+class Answers(NamedTuple):
+    """One query's answers: Weaviate's top k, Milvus's hits (bare UUIDs), and those of Milvus's hits
+    outside Weaviate's k that Weaviate ranks as high as its k-th, ties its order cut arbitrarily."""
+
+    weaviate: list[str]
+    milvus: list[str]
+    ties: list[str]
+
+
+def bare(keys: Sequence[tuple[str, float]]) -> list[str]:
+    """Milvus keys without their tenant prefix: the Weaviate UUIDs they stand for."""
+    return [key.rpartition(":")[2] for key, _ in keys]
+
+
+def outside(weaviate: Sequence[str], milvus: Sequence[str]) -> list[str]:
+    seen = set(weaviate)
+    return [uuid for uuid in milvus if uuid not in seen]
+
+
+def keyword_answers(
+    weaviate: Sequence[tuple[str, float]],
+    milvus: Sequence[str],
+    k: int,
+    rescore: Callable[[list[str]], Sequence[tuple[str, float]]],
+) -> Answers:
+    """Weaviate's scores for Milvus's other hits (`rescore`) decide which tie its k-th.
+
+    Only a full top k can be tied: with fewer matches, a hit outside them does not match in Weaviate.
+    """
+    expected = [uuid for uuid, _ in weaviate]
+    others = outside(expected, milvus) if len(weaviate) == k else []
+    scored = [*weaviate, *rescore(others)] if others else list(weaviate)
+    return Answers(expected, list(milvus), [u for u in tied_with_kth(scored, k) if u in others])
 
 
 def parity_result(
@@ -120,16 +146,16 @@ def parity_result(
 
 
 def score_queries(
-    queries: Sequence[KeywordQuery],
-    run: Callable[[KeywordQuery], tuple[Sequence[tuple[str, float]], Sequence[tuple[str, float]]] | None],
-    k: int,
+    queries: Sequence[KeywordQuery], run: Callable[[KeywordQuery], Answers | None]
 ) -> list[Scored]:
-    """Each query's overlap; `run` answers (Weaviate's wider list, Milvus's list), or None to skip it."""
+    """Each query's overlap, a tie counting as found; `run` answers it, or gives None to skip it."""
     out = []
     for query in queries:
         answers = run(query)
         if answers is not None:
-            out.append(Scored(query, *overlap(answers[0], answers[1], k)))
+            shared = len(set(answers.weaviate) & set(answers.milvus))
+            score = recall(answers.weaviate, answers.milvus, answers.ties)
+            out.append(Scored(query, score, len(answers.weaviate), shared))
     return out
 
 
@@ -144,10 +170,15 @@ def check_keyword_parity(
     """Weaviate `bm25` against Milvus BM25 search; passes at `min_keyword_overlap` mean top-k overlap."""
     properties = searched_properties(plan)
 
-    def run(query: KeywordQuery) -> tuple[Any, Any]:
+    def run(query: KeywordQuery) -> Answers:
         tenant = query.query.tenant
-        wider = source.bm25(schema.name, tenant, query.text, properties, options.k + TIE_WINDOW)
-        return wider, sink.keyword_search(plan, query.text, options.k, tenant)
 
-    scored = score_queries(keyword_queries(schema, plan, queries), run, options.k)
+        def rescore(uuids: list[str]) -> list[tuple[str, float]]:
+            return source.bm25(schema.name, tenant, query.text, properties, len(uuids), among=uuids)
+
+        weaviate = source.bm25(schema.name, tenant, query.text, properties, options.k)
+        milvus = bare(sink.keyword_search(plan, query.text, options.k, tenant))
+        return keyword_answers(weaviate, milvus, options.k, rescore)
+
+    scored = score_queries(keyword_queries(schema, plan, queries), run)
     return parity_result(KEYWORD_PARITY, scored, options.min_keyword_overlap, options, "keyword")

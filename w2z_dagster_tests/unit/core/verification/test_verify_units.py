@@ -93,17 +93,34 @@ class FakeSource:
     def fetch(self, schema: CollectionSchema, tenant: str | None, uuids: Sequence[str]) -> list[SourceObject]:
         return [o for o in self._of(tenant) if o.uuid in set(uuids)]
 
+    def _among(self, tenant: str | None, among: Sequence[str] | None) -> list[SourceObject]:
+        return [o for o in self._of(tenant) if among is None or o.uuid in among]
+
     def near_vector(
-        self, name: str, tenant: str | None, vector: Sequence[float], target: str, k: int
+        self,
+        name: str,
+        tenant: str | None,
+        vector: Sequence[float],
+        target: str,
+        k: int,
+        among: Sequence[str] | None = None,
     ) -> list[tuple[str, float]]:
         self.searches.append((tenant, target))
-        return _nearest(self._of(tenant), lambda o: o.vectors[target], o_id=lambda o: o.uuid, q=vector, k=k)
+        objects = self._among(tenant, among)
+        return _nearest(objects, lambda o: o.vectors[target], o_id=lambda o: o.uuid, q=vector, k=k)
 
     def bm25(
-        self, name: str, tenant: str | None, text: str, properties: Sequence[str], k: int
+        self,
+        name: str,
+        tenant: str | None,
+        text: str,
+        properties: Sequence[str],
+        k: int,
+        among: Sequence[str] | None = None,
     ) -> list[tuple[str, float]]:
         texts = {
-            o.uuid: " ".join(str(o.properties.get(p) or "") for p in properties) for o in self._of(tenant)
+            o.uuid: " ".join(str(o.properties.get(p) or "") for p in properties)
+            for o in self._among(tenant, among)
         }
         return _matching(texts, text, k)
 
