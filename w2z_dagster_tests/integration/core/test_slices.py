@@ -12,7 +12,7 @@ from weaviate.util import generate_uuid5
 
 from w2z_dagster.core.checkpoint import Checkpoint
 from w2z_dagster.core.mapping import build_plan
-from w2z_dagster.core.plan import MigrationPlan
+from w2z_dagster.core.plan import MappingOptions, MigrationPlan
 from w2z_dagster.core.profiles import profile_for_uri
 from w2z_dagster.core.schema import CollectionSchema
 from w2z_dagster.core.sink import MilvusSink
@@ -49,7 +49,7 @@ def _plan(
     source: WeaviateSource, sink: MilvusSink, milvus_uri: str, name: str, settings: SliceSettings
 ) -> tuple[CollectionSchema, MigrationPlan, SlicePlan]:
     schema = source.read_schema(name)
-    plan = build_plan(schema, profile_for_uri(milvus_uri))
+    plan = build_plan(schema, profile_for_uri(milvus_uri), MappingOptions(search_indexes=False))
     sink.ensure_collection(plan)
     slices = plan_slices(
         schema,

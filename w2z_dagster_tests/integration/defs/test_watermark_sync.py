@@ -21,7 +21,14 @@ from weaviate.classes.tenants import Tenant
 from w2z_dagster.core.source import DIMENSION_SAMPLE
 from w2z_dagster.defs.resources import WeaviateResource
 from w2z_dagster.lib.metadata import CopyMetadataSet
-from w2z_dagster_tests.support.seeding import ALL_CHECKS, ARTICLE_PROPERTIES, ASSETS, article, uuid_of
+from w2z_dagster_tests.support.seeding import (
+    ALL_CHECKS,
+    ARTICLE_PROPERTIES,
+    ASSETS,
+    article,
+    uuid_of,
+    vectors_only,
+)
 from w2z_dagster_tests.support.weaviate_server.server import WeaviateTestServer
 
 pytestmark = pytest.mark.slow
@@ -103,10 +110,11 @@ def _verified(instance: dg.DagsterInstance, resources: dict, name: str) -> dict[
 
 @pytest.fixture
 def resources_fast(resources: dict) -> dict:
-    """The suite's resources with no safety margin: the test server stamps writes with its own clock."""
+    """The suite's resources with no safety margin (the test server stamps writes with its own clock),
+    planning vectors only."""
     source: WeaviateResource = resources["weaviate"]
     fields = {"endpoint": source.endpoint, "grpc_endpoint": source.grpc_endpoint, "retry_delay": 0.01}
-    return {**resources, "weaviate": WeaviateResource(**fields, sync_margin_seconds=0.0)}
+    return vectors_only({**resources, "weaviate": WeaviateResource(**fields, sync_margin_seconds=0.0)})
 
 
 def test_one_percent_changed_is_synced_reading_under_five_percent_and_deletions_by_counts(
