@@ -20,12 +20,13 @@ $(BIN)/w2z: pyproject.toml
 install: $(BIN)/w2z
 
 # The suite waits on servers and subprocesses more than it computes: two workers, each taking whole
-# files (module fixtures stay in one process), halve its wall time on two cores.
-# The 30 slowest tests are printed, so a run shows where the suite's time goes.
+# files (module fixtures stay in one process), halve its wall time on two cores. Files come longest
+# first (the conftest's order, which xdist keeps with --no-loadscope-reorder), so neither worker is
+# left alone with the long ones at the end. The 30 slowest tests are printed.
 TEST_WORKERS ?= 2
 
 test: install
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=30
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=30
 
 # The inner loop: unit and integration tests without the markers of pyproject.toml (docs/testing.md).
 FAST_TESTS := not (slow or browser or postgres or dagster_dev or real_milvus)

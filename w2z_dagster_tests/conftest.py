@@ -40,6 +40,25 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(refusal)
 
 
+LONGEST_FIRST = (("dagster_dev", "browser"), ("slow", "real_milvus", "postgres"))
+"""Marker tiers, longest files first: the `dagster dev` stacks, then the slow chains and servers."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files in order of their longest tier (system tests, whole subprocesses, first within one), so `make test`'s two workers (`--dist loadfile
+    --no-loadscope-reorder`) start on the long files and finish on short ones. xdist's default order,
+    most tests first, left the few long UI tests for one worker at the end, the other idle."""
+
+    def tier(item: pytest.Item) -> int:
+        marks = {m.name for m in item.iter_markers()}
+        return next((i for i, names in enumerate(LONGEST_FIRST) if marks & set(names)), len(LONGEST_FIRST))
+
+    of_file: dict[str, int] = {}
+    for item in items:
+        of_file[item.location[0]] = min(of_file.get(item.location[0], len(LONGEST_FIRST)), tier(item))
+    items.sort(key=lambda item: (of_file[item.location[0]], "/system/" not in item.location[0]))
+
+
 @dataclass(frozen=True)
 class Source:
     endpoint: str

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.dagster_dev
 
 COLLECTION = "DemoProducts"
-SLICES = [f"{COLLECTION}|{i}" for i in range(8)]
+SLICES = [f"{COLLECTION}|{i}" for i in range(3)]
+"""The plan's three slices: the five beyond them would only succeed with nothing to do, each a run."""
 GATHER_SECONDS = 180
 
 SLICE_STATUSES = """
@@ -110,5 +111,5 @@ def test_each_slice_shows_its_status_and_a_failed_one_reruns_alone(dagster_stack
     retry_id = _launched(stack.graphql(REEXECUTE_BACKFILL, {"params": retry}), "reexecutePartitionBackfill")
     assert _finished(stack, retry_id) == "COMPLETED_SUCCESS"
 
-    assert _slices(stack) == {"materialized": [str(i) for i in range(8)], "failed": []}
+    assert _slices(stack) == {"materialized": ["0", "1", "2"], "failed": []}
     assert stack.poll("sliced_copy_sensor to gather and verify", lambda: _verified(stack), GATHER_SECONDS)
