@@ -9,6 +9,7 @@ from w2z_dagster.core.selection import is_selected
 from w2z_dagster.defs.jobs import follow_sync_job
 from w2z_dagster.defs.partitions import collections_partitions
 from w2z_dagster.defs.resources import WeaviateResource
+from w2z_dagster.defs.slices import unfinished_slices
 
 
 @dg.sensor(
@@ -53,6 +54,14 @@ def followed(instance: dg.DagsterInstance, patterns: str) -> list[str]:
     return [key for key in known if is_selected(key, patterns)]
 
 
+def _held(instance: dg.DagsterInstance, key: str) -> str:
+    """Why a sync of `key` must wait (a run in progress, a sliced copy not yet whole); empty if it need not."""
+    if busy(instance, key):
+        return "a run is in progress"
+    pending = unfinished_slices(instance, key)
+    return f"slice(s) {', '.join(map(str, pending))} not copied yet" if pending else ""
+
+
 def busy(instance: dg.DagsterInstance, partition: str) -> bool:
     """A run of any job is queued or running for `partition`: the sync must wait its turn."""
     runs = instance.get_run_records(
@@ -65,7 +74,7 @@ def follow_sensor(interval: int, patterns: str) -> dg.SensorDefinition:
     """Built only when W2Z_FOLLOW_INTERVAL is set: one sync request per followed collection per interval.
 
     A collection with a run in progress (its last sync, the nightly run, a cut-over) gets no request,
-    so syncs never overlap; the run key names the interval, so a tick evaluated twice (a daemon
+    so syncs never overlap, nor does one whose sliced copy is not whole yet (the chain would only fail); the run key names the interval, so a tick evaluated twice (a daemon
     restart) launches nothing new. `dagster.yaml`'s one-run-per-partition limit and `run_guard` stay
     behind it.
     """
@@ -82,16 +91,17 @@ def follow_sensor(interval: int, patterns: str) -> dg.SensorDefinition:
         if not keys:
             return dg.SkipReason(f"no known collection matches W2Z_FOLLOW_COLLECTIONS={patterns!r}")
         slot = int(time.time() // interval)
-        waiting = [key for key in keys if busy(context.instance, key)]
+        held = {key: why for key in keys if (why := _held(context.instance, key))}
         requests = [
             dg.RunRequest(run_key=f"follow:{slot}:{key}", partition_key=key)
             for key in keys
-            if key not in waiting
+            if key not in held
         ]
-        if waiting:
-            context.log.info(f"a run is in progress, no sync requested for: {', '.join(waiting)}")
+        reasons = "; ".join(f"{key}: {why}" for key, why in held.items())
         if not requests:
-            return dg.SkipReason(f"every followed collection has a run in progress: {', '.join(waiting)}")
+            return dg.SkipReason(f"no followed collection can sync now: {reasons}")
+        if held:
+            context.log.info(f"no sync requested for {reasons}")
         return dg.SensorResult(run_requests=requests)
 
     return follow

@@ -112,6 +112,15 @@ def _copy_complete(instance: dg.DagsterInstance, collection: str) -> bool:
     return done is not None and done.status is CheckpointStatus.COMPLETE
 
 
+def unfinished_slices(instance: dg.DagsterInstance, collection: str) -> list[int]:
+    """The slices a sliced copy of `collection` still lacks: until they are copied, the chain can only
+    fail saying so. None for a collection never sliced, or once its copy is complete."""
+    cut = recorded.recorded_plan(instance, collection)
+    if cut is None or len(cut.slices) == 1 or _copy_complete(instance, collection):
+        return []
+    return recorded.unfinished(instance, cut)
+
+
 @dg.asset(
     partitions_def=collections_partitions,
     ins={"plan": dg.AssetIn(zilliz_collection.key)},

@@ -17,6 +17,7 @@ from w2z_dagster.core.checkpoint import CheckpointStatus
 from w2z_dagster.core.slices import SliceMethod
 from w2z_dagster.defs.assets import ASSETS, migrated_batches
 from w2z_dagster.defs.partitions import collections_partitions
+from w2z_dagster.defs.sensors import follow_sensor
 from w2z_dagster.defs.slices import SLICE_ASSETS, migrated_slices, slice_plan, sliced_copy_sensor
 from w2z_dagster.lib import slices as recorded
 from w2z_dagster.lib.checkpoints import latest_checkpoint
@@ -197,3 +198,23 @@ def test_a_collection_planned_as_one_slice_is_copied_by_migrated_batches_as_befo
         if e.asset_key == migrated_batches.key
     ]
     assert modes == ["full copy"]
+
+
+def test_follow_mode_requests_no_sync_of_a_collection_until_its_slices_are_copied(
+    weaviate_client: weaviate.WeaviateClient, instance: dg.DagsterInstance, resources: dict[str, Any]
+) -> None:
+    """A sync of a half-sliced collection could only fail ("slice(s) … are not complete"); once every
+    slice is copied, the requested run is the one that gathers them."""
+    follow = follow_sensor(60, "Big")
+    _seed(weaviate_client, n=2_000)
+    assert _plan(instance, resources, slices=2).success
+    assert _slice(instance, resources, 0).success
+
+    held = follow(dg.build_sensor_context(instance=instance))
+    assert isinstance(held, dg.SkipReason)
+    assert held.skip_message == "no followed collection can sync now: Big: slice(s) 1 not copied yet"
+
+    assert _slice(instance, resources, 1).success
+    ready = follow(dg.build_sensor_context(instance=instance))
+    assert isinstance(ready, dg.SensorResult)
+    assert [r.partition_key for r in ready.run_requests] == ["Big"]

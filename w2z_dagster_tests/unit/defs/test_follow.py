@@ -71,7 +71,9 @@ def test_nothing_is_requested_while_every_followed_collection_is_busy(instance: 
     result = _tick(instance)
 
     assert isinstance(result, dg.SkipReason)
-    assert result.skip_message == "every followed collection has a run in progress: Articles, Books"
+    assert result.skip_message == (
+        "no followed collection can sync now: Articles: a run is in progress; Books: a run is in progress"
+    )
 
 
 def test_follow_mode_is_off_by_default_and_the_night_keeps_the_collections_not_followed(
