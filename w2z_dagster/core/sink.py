@@ -149,6 +149,8 @@ def _described_field(raw: dict[str, Any]) -> MilvusField:
 
 KEYWORD_GROUP_LIMIT = 1000
 """Matches each keyword group answers when several are summed."""
+RRF_K = 60
+"""rankedFusion's constant, Weaviate's and RRFRanker's: a result at rank r (from 0) adds weight / (r + 60)."""
 HYBRID_SET_LIMIT = 100
 """Results each search of a hybrid contributes at least, as Weaviate's QUERY_HYBRID_MAXIMUM_RESULTS."""
 
@@ -193,8 +195,10 @@ class MilvusSink:
         return bool(self.retry.call(lambda: self.client.has_collection(target)))
 
     def describe(self, target: str) -> list[MilvusField]:
-        described = self.retry.call(lambda: self.client.describe_collection(target))
-        return [_described_field(f) for f in described["fields"]]
+        return _fields(self._described(target))
+
+    def _described(self, target: str) -> dict[str, Any]:
+        return self.retry.call(lambda: self.client.describe_collection(target))
 
     def describe_indexes(self, target: str) -> list[IndexPlan]:
         """The target's indexes with the parameters it reports (Lite reports none)."""
@@ -211,27 +215,14 @@ class MilvusSink:
         ]
 
     def describe_functions(self, target: str) -> list[FunctionPlan]:
-        """The target's BM25 functions, as the plan spells them (no sources: Milvus does not know them)."""
-        described = self.retry.call(lambda: self.client.describe_collection(target))
-        return [
-            FunctionPlan(
-                name=f["name"],
-                input_field=f["input_field_names"][0],
-                output_field=f["output_field_names"][0],
-                sources=(),
-                tokenization="",
-            )
-            for f in described.get("functions") or ()
-            if FunctionType(f["type"]) is FunctionType.BM25
-        ]
+        return _functions(self._described(target))
 
     def ensure_collection(self, plan: MigrationPlan) -> bool:
         """Create the target, or accept an existing one only if its schema is what the plan needs."""
         if self.exists(plan.target):
-            _check_reusable(
-                plan.target, self.retry.call(lambda: self.client.describe_collection(plan.target))
-            )
-            differences = plan_matches(plan, self.describe(plan.target), self.describe_functions(plan.target))
+            described = self._described(plan.target)
+            _check_reusable(plan.target, described)
+            differences = plan_matches(plan, _fields(described), _functions(described))
             if differences:
                 raise SinkError(
                     f"target collection '{plan.target}' exists with a different schema ({'; '.join(differences)}): "
@@ -700,7 +691,7 @@ class MilvusSink:
         ]
         keyword_weight = (1 - query.alpha) / max(len(plan.functions), 1)
         ranker = (
-            RRFRanker(60)
+            RRFRanker(RRF_K)
             if query.fusion == "ranked"
             else WeightedRanker(query.alpha, *[keyword_weight] * len(plan.functions))
         )
@@ -754,6 +745,25 @@ class MilvusSink:
 
 
 _LEVEL_NAMES = {0: "Strong", 1: "Session", 2: "Bounded", 3: "Eventually", 4: "Customized"}
+
+
+def _fields(described: dict[str, Any]) -> list[MilvusField]:
+    return [_described_field(f) for f in described["fields"]]
+
+
+def _functions(described: dict[str, Any]) -> list[FunctionPlan]:
+    """The target's BM25 functions, as the plan spells them (no sources: Milvus does not know them)."""
+    return [
+        FunctionPlan(
+            name=f["name"],
+            input_field=f["input_field_names"][0],
+            output_field=f["output_field_names"][0],
+            sources=(),
+            tokenization="",
+        )
+        for f in described.get("functions") or ()
+        if FunctionType(f["type"]) is FunctionType.BM25
+    ]
 
 
 def _written_names(described: dict[str, Any]) -> set[str]:
@@ -813,5 +823,5 @@ def ranked_fusion(vector: Sequence[str], keyword: Sequence[str], alpha: float) -
     scores: dict[str, float] = {}
     for keys, weight in ((vector, alpha), (keyword, 1 - alpha)):
         for rank, key in enumerate(keys):
-            scores[key] = scores.get(key, 0.0) + weight / (rank + 60)
+            scores[key] = scores.get(key, 0.0) + weight / (rank + RRF_K)
     return sorted(scores.items(), key=lambda item: -item[1])

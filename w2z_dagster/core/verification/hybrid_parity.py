@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from w2z_dagster.core.plan import FieldRole, MigrationPlan
 from w2z_dagster.core.schema import CollectionSchema, HybridQuery
-from w2z_dagster.core.sink import HYBRID_SET_LIMIT, MilvusSink
+from w2z_dagster.core.sink import HYBRID_SET_LIMIT, RRF_K, MilvusSink
 from w2z_dagster.core.source import WeaviateSource
 from w2z_dagster.core.verification.content import Query
 from w2z_dagster.core.verification.keyword_parity import (
@@ -31,9 +31,6 @@ from w2z_dagster.core.verification.keyword_parity import (
     searched_properties,
 )
 from w2z_dagster.core.verification.report import HYBRID_PARITY, CheckResult, VerifyOptions
-
-RRF_K = 60
-"""Weaviate's rankedFusion constant: a result at rank r (from 0) adds weight / (r + 60)."""
 
 
 class ResultSet(NamedTuple):

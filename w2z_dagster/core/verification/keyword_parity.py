@@ -45,7 +45,7 @@ def keyword_queries(
     schema: CollectionSchema, plan: MigrationPlan, queries: Sequence[Query]
 ) -> list[KeywordQuery]:
     """The first QUERY_TERMS distinct non-stopword terms of each query object's carried searchable text."""
-    sources = [name for f in plan.functions for name in f.sources]
+    sources = searched_properties(plan)
     skip = set(stopwords(schema.inverted_index))
     out = []
     for query in queries:
